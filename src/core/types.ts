@@ -22,3 +22,33 @@ export interface StatusChange {
   readonly status: MemberStatus;
   readonly at: number;
 }
+
+/** A customer organization and its billing settings. */
+export interface Org {
+  readonly id: string;
+  readonly name: string;
+  readonly timezone: string;
+  readonly counting: Counting;
+  readonly plan: import('./plans.js').Plan;
+  /** Null: no cap. */
+  readonly fairUseCap: number | null;
+  readonly autoCloseDays: number;
+  readonly billingEmails: readonly string[];
+  readonly webhookUrl: string | null;
+  readonly webhookSecret: string | null;
+  /** Epoch ms. */
+  readonly createdAt: number;
+}
+
+export interface Member {
+  readonly id: string;
+  readonly email: string | null;
+  readonly name: string | null;
+  readonly kind: MemberKind;
+  /** The status after the latest change of its history; null before any. */
+  readonly status: MemberStatus | null;
+  readonly projects: readonly string[];
+  readonly teams: readonly string[];
+  readonly aliases: readonly { readonly source: string; readonly externalId: string }[];
+  readonly createdAt: number;
+}

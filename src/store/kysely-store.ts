@@ -1,0 +1,675 @@
+import { type Kysely, Migrator, sql, type Transaction } from 'kysely';
+import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import type { Plan } from '../core/plans.js';
+import type { Aggregation, Member, MemberKind, MemberStatus, Org, Presence } from '../core/types.js';
+import type { ValidEvent } from '../ingest/validate-batch.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database, MembersTable, OrgsTable } from './schema.js';
+import type { IngestResult, MemberHistory, MemberInput, Store, StoredStatement } from './store.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const INSERT_CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size = INSERT_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function orgFromRow(row: OrgsTable): Org {
+  return {
+    id: row.org_id,
+    name: row.name,
+    timezone: row.timezone,
+    counting: { presence: row.presence as Presence, aggregation: row.aggregation as Aggregation },
+    plan: JSON.parse(row.plan) as Plan,
+    fairUseCap: row.fair_use_cap === null ? null : Number(row.fair_use_cap),
+    autoCloseDays: Number(row.auto_close_days),
+    billingEmails: JSON.parse(row.billing_emails) as string[],
+    webhookUrl: row.webhook_url,
+    webhookSecret: row.webhook_secret,
+    createdAt: Number(row.created_at),
+  };
+}
+
+function orgToRow(org: Org, now: number): OrgsTable {
+  return {
+    org_id: org.id,
+    name: org.name,
+    timezone: org.timezone,
+    presence: org.counting.presence,
+    aggregation: org.counting.aggregation,
+    plan: JSON.stringify(org.plan),
+    fair_use_cap: org.fairUseCap,
+    auto_close_days: org.autoCloseDays,
+    billing_emails: JSON.stringify(org.billingEmails),
+    webhook_url: org.webhookUrl,
+    webhook_secret: org.webhookSecret,
+    created_at: org.createdAt,
+    updated_at: now,
+  };
+}
+
+/**
+ * The Store over Kysely, shared by both backends: every query here is written once and runs on
+ * SQLite and PostgreSQL alike. A backend subclass only supplies the connection.
+ */
+export abstract class KyselyStore implements Store {
+  protected constructor(protected readonly db: Kysely<Database>) {}
+
+  async migrate(): Promise<void> {
+    const { error, results } = await new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+    }).migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(
+        `migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async createOrg(org: Org, now: number): Promise<Org> {
+    const inserted = await this.db
+      .insertInto('orgs')
+      .values(orgToRow(org, now))
+      .onConflict((oc) => oc.column('org_id').doNothing())
+      .returning('org_id')
+      .executeTakeFirst();
+    if (!inserted) throw new ConflictError('org_exists', `an org with id '${org.id}' exists already`);
+    return org;
+  }
+
+  async getOrg(orgId: string): Promise<Org | undefined> {
+    const row = await this.db.selectFrom('orgs').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+    return row ? orgFromRow(row) : undefined;
+  }
+
+  async listOrgs(): Promise<Org[]> {
+    const rows = await this.db.selectFrom('orgs').selectAll().orderBy('org_id').execute();
+    return rows.map(orgFromRow);
+  }
+
+  async updateOrg(org: Org, now: number): Promise<Org> {
+    const { org_id, created_at, ...changes } = orgToRow(org, now);
+    const result = await this.db
+      .updateTable('orgs')
+      .set(changes)
+      .where('org_id', '=', org_id)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw new NotFoundError('org', org.id);
+    return org;
+  }
+
+  async putProject(orgId: string, projectId: string, name: string): Promise<void> {
+    await this.db
+      .insertInto('projects')
+      .values({ org_id: orgId, project_id: projectId, name })
+      .onConflict((oc) => oc.columns(['org_id', 'project_id']).doUpdateSet({ name }))
+      .execute();
+  }
+
+  async putTeam(orgId: string, teamId: string, name: string): Promise<void> {
+    await this.db
+      .insertInto('teams')
+      .values({ org_id: orgId, team_id: teamId, name })
+      .onConflict((oc) => oc.columns(['org_id', 'team_id']).doUpdateSet({ name }))
+      .execute();
+  }
+
+  async listProjects(orgId: string): Promise<Array<{ id: string; name: string }>> {
+    const rows = await this.db
+      .selectFrom('projects')
+      .select(['project_id', 'name'])
+      .where('org_id', '=', orgId)
+      .orderBy('project_id')
+      .execute();
+    return rows.map((r) => ({ id: r.project_id, name: r.name }));
+  }
+
+  async putMember(orgId: string, input: MemberInput, now: number): Promise<Member> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('members')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('member_id', '=', input.id)
+        .executeTakeFirst();
+      const email = input.email === undefined ? (existing?.email ?? null) : input.email;
+      const emailLower = email === null ? null : email.toLowerCase();
+      if (emailLower !== null) {
+        const holder = await trx
+          .selectFrom('members')
+          .select('member_id')
+          .where('org_id', '=', orgId)
+          .where('email_lower', '=', emailLower)
+          .where('member_id', '!=', input.id)
+          .executeTakeFirst();
+        if (holder)
+          throw new ConflictError('email_taken', `member '${holder.member_id}' has the email ${email}`);
+      }
+      const name = input.name === undefined ? (existing?.name ?? null) : input.name;
+      const kind = input.kind ?? (existing?.kind as MemberKind | undefined) ?? 'person';
+      if (existing) {
+        await trx
+          .updateTable('members')
+          .set({ email, email_lower: emailLower, name, kind, updated_at: now })
+          .where('org_id', '=', orgId)
+          .where('member_id', '=', input.id)
+          .execute();
+      } else {
+        await trx
+          .insertInto('members')
+          .values({
+            org_id: orgId,
+            member_id: input.id,
+            email,
+            email_lower: emailLower,
+            name,
+            kind,
+            status: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+      }
+      if (input.projects) await replaceLinks(trx, 'projects', orgId, input.id, input.projects);
+      if (input.teams) await replaceLinks(trx, 'teams', orgId, input.id, input.teams);
+      if (input.aliases) {
+        await trx
+          .deleteFrom('aliases')
+          .where('org_id', '=', orgId)
+          .where('member_id', '=', input.id)
+          .execute();
+        for (const part of chunks(input.aliases)) {
+          await trx
+            .insertInto('aliases')
+            .values(
+              part.map((a) => ({
+                org_id: orgId,
+                source: a.source,
+                external_id: a.externalId,
+                member_id: input.id,
+              })),
+            )
+            .onConflict((oc) =>
+              oc.columns(['org_id', 'source', 'external_id']).doUpdateSet({ member_id: input.id }),
+            )
+            .execute();
+        }
+      }
+      return readMember(trx, orgId, input.id) as Promise<Member>;
+    });
+  }
+
+  async getMember(orgId: string, memberId: string): Promise<Member | undefined> {
+    return readMember(this.db, orgId, memberId);
+  }
+
+  async appendStatus(
+    orgId: string,
+    memberId: string,
+    status: MemberStatus,
+    at: number,
+    now: number,
+  ): Promise<Member> {
+    return this.db.transaction().execute(async (trx) => {
+      const exists = await trx
+        .selectFrom('members')
+        .select('member_id')
+        .where('org_id', '=', orgId)
+        .where('member_id', '=', memberId)
+        .executeTakeFirst();
+      if (!exists) throw new NotFoundError('member', memberId);
+      await appendStatusRows(trx, orgId, [{ memberId, status, at }], now);
+      return readMember(trx, orgId, memberId) as Promise<Member>;
+    });
+  }
+
+  async ingest(org: Org, events: readonly ValidEvent[], now: number): Promise<IngestResult> {
+    // A repeated id inside one batch is a duplicate like a re-sent one: the first occurrence wins.
+    const unique = new Map<string, ValidEvent>();
+    for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
+    const batchDuplicates = events.length - unique.size;
+    if (unique.size === 0) return { accepted: 0, duplicates: batchDuplicates, late: 0 };
+
+    return this.db.transaction().execute(async (trx) => {
+      const orgId = org.id;
+      const closed = new Set(await closedMonthsOf(trx, orgId));
+      const owners = await resolveMembers(trx, orgId, [...unique.values()], now);
+
+      const mapper = new DayMapper(org.timezone);
+      const rows: Database['events'][] = [];
+      for (const e of unique.values()) {
+        const day = mapper.epochDayOf(e.at);
+        rows.push({
+          org_id: orgId,
+          event_id: e.id,
+          member_id: owners.get(ownerKey(e)) as string,
+          source: e.source,
+          occurred_at: e.at,
+          day,
+          project_id: e.project ?? null,
+          late: closed.has(monthOfEpochDay(day)) ? 1 : 0,
+          received_at: now,
+        });
+      }
+
+      const inserted = new Set<string>();
+      for (const part of chunks(rows)) {
+        const ids = await trx
+          .insertInto('events')
+          .values(part)
+          .onConflict((oc) => oc.columns(['org_id', 'event_id']).doNothing())
+          .returning('event_id')
+          .execute();
+        for (const r of ids) inserted.add(r.event_id);
+      }
+
+      const perDay = new Map<string, Database['activity_days']>();
+      const latePerMonth = new Map<string, number>();
+      const memberProjects = new Map<string, Database['member_projects']>();
+      let late = 0;
+      for (const row of rows) {
+        if (!inserted.has(row.event_id)) continue;
+        if (row.project_id !== null) {
+          memberProjects.set(`${row.member_id}\u0000${row.project_id}`, {
+            org_id: orgId,
+            member_id: row.member_id,
+            project_id: row.project_id,
+          });
+        }
+        if (row.late) {
+          late++;
+          const month = monthOfEpochDay(row.day);
+          latePerMonth.set(month, (latePerMonth.get(month) ?? 0) + 1);
+          continue;
+        }
+        const key = `${row.day}\u0000${row.member_id}\u0000${row.source}`;
+        const agg = perDay.get(key);
+        if (agg) agg.events++;
+        else
+          perDay.set(key, {
+            org_id: orgId,
+            day: row.day,
+            member_id: row.member_id,
+            source: row.source,
+            events: 1,
+          });
+      }
+
+      for (const part of chunks([...perDay.values()])) {
+        await trx
+          .insertInto('activity_days')
+          .values(part)
+          .onConflict((oc) =>
+            oc
+              .columns(['org_id', 'day', 'member_id', 'source'])
+              .doUpdateSet({ events: sql`activity_days.events + excluded.events` }),
+          )
+          .execute();
+      }
+      for (const [month, n] of latePerMonth) {
+        await trx
+          .insertInto('late_events')
+          .values({ org_id: orgId, month, events: n })
+          .onConflict((oc) =>
+            oc
+              .columns(['org_id', 'month'])
+              .doUpdateSet({ events: sql`late_events.events + excluded.events` }),
+          )
+          .execute();
+      }
+      if (memberProjects.size > 0) {
+        const links = [...memberProjects.values()];
+        await ensureNamed(trx, 'projects', orgId, [...new Set(links.map((l) => l.project_id))]);
+        for (const part of chunks(links)) {
+          await trx
+            .insertInto('member_projects')
+            .values(part)
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        }
+      }
+      return {
+        accepted: inserted.size,
+        duplicates: batchDuplicates + (unique.size - inserted.size),
+        late,
+      };
+    });
+  }
+
+  async activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('activity_days as a')
+      .innerJoin('members as m', (j) =>
+        j.onRef('m.org_id', '=', 'a.org_id').onRef('m.member_id', '=', 'a.member_id'),
+      )
+      .select(['a.day', (eb) => eb.fn.count<number>('a.member_id').distinct().as('n')])
+      .where('a.org_id', '=', orgId)
+      .where('a.day', '>=', calendar.firstDay)
+      .where('a.day', '<', calendar.firstDay + calendar.days)
+      .where((eb) => eb.or([eb('m.status', 'is', null), eb('m.status', '!=', 'deactivated')]))
+      .groupBy('a.day')
+      .execute();
+    const counts = new Array<number>(calendar.days).fill(0);
+    for (const r of rows) counts[Number(r.day) - calendar.firstDay] = Number(r.n);
+    return counts;
+  }
+
+  async statusHistories(orgId: string): Promise<MemberHistory[]> {
+    const rows = await this.db
+      .selectFrom('status_changes')
+      .select(['member_id', 'status', 'at'])
+      .where('org_id', '=', orgId)
+      .orderBy('member_id')
+      .orderBy('at')
+      .orderBy('seq')
+      .execute();
+    const out: MemberHistory[] = [];
+    let current: MemberHistory | undefined;
+    for (const r of rows) {
+      if (current?.member !== r.member_id) {
+        current = { member: r.member_id, changes: [] };
+        out.push(current);
+      }
+      current.changes.push({ status: r.status as MemberStatus, at: Number(r.at) });
+    }
+    return out;
+  }
+
+  async activeAndInvited(orgId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('members')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('status', 'in', ['active', 'invited'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async lateEvents(orgId: string, month: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('late_events')
+      .select('events')
+      .where('org_id', '=', orgId)
+      .where('month', '=', month)
+      .executeTakeFirst();
+    return row ? Number(row.events) : 0;
+  }
+
+  async closedMonths(orgId: string): Promise<string[]> {
+    return closedMonthsOf(this.db, orgId);
+  }
+
+  async saveStatement(
+    orgId: string,
+    month: string,
+    closedAt: number,
+    body: unknown,
+  ): Promise<StoredStatement> {
+    await this.db
+      .insertInto('statements')
+      .values({ org_id: orgId, month, closed_at: closedAt, body: JSON.stringify(body) })
+      .onConflict((oc) => oc.columns(['org_id', 'month']).doNothing())
+      .execute();
+    return (await this.getStatement(orgId, month)) as StoredStatement;
+  }
+
+  async getStatement(orgId: string, month: string): Promise<StoredStatement | undefined> {
+    const row = await this.db
+      .selectFrom('statements')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('month', '=', month)
+      .executeTakeFirst();
+    return row
+      ? { month: row.month, closedAt: Number(row.closed_at), body: JSON.parse(row.body) }
+      : undefined;
+  }
+}
+
+async function closedMonthsOf(db: Db, orgId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('statements')
+    .select('month')
+    .where('org_id', '=', orgId)
+    .orderBy('month')
+    .execute();
+  return rows.map((r) => r.month);
+}
+
+const ownerKey = (e: ValidEvent): string =>
+  e.member === undefined ? `\u0001${e.source}` : `${e.source}\u0000${e.member}`;
+
+/**
+ * The member each event belongs to, keyed by `ownerKey`: an alias of the event's source, else the
+ * member id itself (created as an active person when unknown); without a member, the source's
+ * shared member (created on first use).
+ */
+async function resolveMembers(
+  trx: Db,
+  orgId: string,
+  events: ValidEvent[],
+  now: number,
+): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  const wanted = new Map<string, { source: string; member: string | undefined }>();
+  for (const e of events) wanted.set(ownerKey(e), { source: e.source, member: e.member });
+
+  const named = [...wanted.values()].filter((w) => w.member !== undefined);
+  for (const part of chunks(named)) {
+    const aliases = await trx
+      .selectFrom('aliases')
+      .select(['source', 'external_id', 'member_id'])
+      .where('org_id', '=', orgId)
+      .where((eb) =>
+        eb.or(
+          part.map((w) => eb.and([eb('source', '=', w.source), eb('external_id', '=', w.member as string)])),
+        ),
+      )
+      .execute();
+    for (const a of aliases) owners.set(`${a.source}\u0000${a.external_id}`, a.member_id);
+  }
+
+  const candidates = new Map<string, MemberKind>();
+  for (const [key, w] of wanted) {
+    if (owners.has(key)) continue;
+    if (w.member === undefined) candidates.set(w.source, 'shared');
+    else if (!candidates.has(w.member)) candidates.set(w.member, 'person');
+  }
+  const known = new Set<string>();
+  for (const part of chunks([...candidates.keys()])) {
+    const rows = await trx
+      .selectFrom('members')
+      .select('member_id')
+      .where('org_id', '=', orgId)
+      .where('member_id', 'in', part)
+      .execute();
+    for (const r of rows) known.add(r.member_id);
+  }
+  const created = [...candidates].filter(([id]) => !known.has(id));
+  for (const part of chunks(created)) {
+    await trx
+      .insertInto('members')
+      .values(
+        part.map(([id, kind]) => ({
+          org_id: orgId,
+          member_id: id,
+          email: null,
+          email_lower: null,
+          name: kind === 'shared' ? id : null,
+          kind,
+          status: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+  const persons = created.filter(([, kind]) => kind === 'person');
+  await appendStatusRows(
+    trx,
+    orgId,
+    persons.map(([memberId]) => ({ memberId, status: 'active' as const, at: now })),
+    now,
+  );
+
+  for (const [key, w] of wanted) {
+    if (!owners.has(key)) owners.set(key, w.member === undefined ? w.source : w.member);
+  }
+  return owners;
+}
+
+/** Appends status changes and brings each member's current status up to date. */
+async function appendStatusRows(
+  trx: Db,
+  orgId: string,
+  changes: ReadonlyArray<{ memberId: string; status: MemberStatus; at: number }>,
+  now: number,
+): Promise<void> {
+  for (const c of changes) {
+    const last = await trx
+      .selectFrom('status_changes')
+      .select((eb) => eb.fn.max<number>('seq').as('seq'))
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', c.memberId)
+      .executeTakeFirst();
+    const seq = last?.seq === null || last?.seq === undefined ? 1 : Number(last.seq) + 1;
+    await trx
+      .insertInto('status_changes')
+      .values({ org_id: orgId, member_id: c.memberId, at: c.at, seq, status: c.status, recorded_at: now })
+      .execute();
+    const latest = await trx
+      .selectFrom('status_changes')
+      .select('status')
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', c.memberId)
+      .orderBy('at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    await trx
+      .updateTable('members')
+      .set({ status: latest.status, updated_at: now })
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', c.memberId)
+      .execute();
+  }
+}
+
+async function ensureNamed(trx: Db, table: 'projects' | 'teams', orgId: string, ids: readonly string[]) {
+  for (const part of chunks(ids)) {
+    if (table === 'projects') {
+      await trx
+        .insertInto('projects')
+        .values(part.map((id) => ({ org_id: orgId, project_id: id, name: id })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    } else {
+      await trx
+        .insertInto('teams')
+        .values(part.map((id) => ({ org_id: orgId, team_id: id, name: id })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+}
+
+/** Replaces a member's projects or teams, creating any that do not exist yet (named after their id). */
+async function replaceLinks(
+  trx: Db,
+  table: 'projects' | 'teams',
+  orgId: string,
+  memberId: string,
+  ids: readonly string[],
+) {
+  await ensureNamed(trx, table, orgId, ids);
+  if (table === 'projects') {
+    await trx
+      .deleteFrom('member_projects')
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .execute();
+    if (ids.length > 0) {
+      await trx
+        .insertInto('member_projects')
+        .values([...new Set(ids)].map((id) => ({ org_id: orgId, member_id: memberId, project_id: id })))
+        .execute();
+    }
+  } else {
+    await trx
+      .deleteFrom('member_teams')
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .execute();
+    if (ids.length > 0) {
+      await trx
+        .insertInto('member_teams')
+        .values([...new Set(ids)].map((id) => ({ org_id: orgId, member_id: memberId, team_id: id })))
+        .execute();
+    }
+  }
+}
+
+async function readMember(db: Db, orgId: string, memberId: string): Promise<Member | undefined> {
+  const row: MembersTable | undefined = await db
+    .selectFrom('members')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('member_id', '=', memberId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const [projects, teams, aliases] = await Promise.all([
+    db
+      .selectFrom('member_projects')
+      .select('project_id')
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .orderBy('project_id')
+      .execute(),
+    db
+      .selectFrom('member_teams')
+      .select('team_id')
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .orderBy('team_id')
+      .execute(),
+    db
+      .selectFrom('aliases')
+      .select(['source', 'external_id'])
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .orderBy('source')
+      .orderBy('external_id')
+      .execute(),
+  ]);
+  return {
+    id: row.member_id,
+    email: row.email,
+    name: row.name,
+    kind: row.kind as MemberKind,
+    status: row.status as MemberStatus | null,
+    projects: projects.map((p) => p.project_id),
+    teams: teams.map((t) => t.team_id),
+    aliases: aliases.map((a) => ({ source: a.source, externalId: a.external_id })),
+    createdAt: Number(row.created_at),
+  };
+}

@@ -1,0 +1,22 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { KyselyStore } from '../kysely-store.js';
+import type { Database } from '../schema.js';
+
+// bigint columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+
+/** PostgreSQL, for many stateless server instances on one database. */
+export class PostgresStore extends KyselyStore {
+  private constructor(db: Kysely<Database>) {
+    super(db);
+  }
+
+  static open(url: string, options: { maxConnections?: number } = {}): PostgresStore {
+    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+    // An idle client whose server went away (restart, failover) is dropped from the pool and
+    // replaced on next use; without a listener the error would crash the process.
+    pool.on('error', () => {});
+    return new PostgresStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+  }
+}

@@ -1,0 +1,60 @@
+/** Row types of the database, as Kysely sees them. Both backends return bigints as numbers. */
+export interface OrgsTable {
+  org_id: string;
+  name: string;
+  timezone: string;
+  presence: string;
+  aggregation: string;
+  plan: string;
+  fair_use_cap: number | null;
+  auto_close_days: number;
+  billing_emails: string;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MembersTable {
+  org_id: string;
+  member_id: string;
+  email: string | null;
+  email_lower: string | null;
+  name: string | null;
+  kind: string;
+  status: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  projects: { org_id: string; project_id: string; name: string };
+  teams: { org_id: string; team_id: string; name: string };
+  members: MembersTable;
+  member_projects: { org_id: string; member_id: string; project_id: string };
+  member_teams: { org_id: string; member_id: string; team_id: string };
+  aliases: { org_id: string; source: string; external_id: string; member_id: string };
+  status_changes: {
+    org_id: string;
+    member_id: string;
+    at: number;
+    seq: number;
+    status: string;
+    recorded_at: number;
+  };
+  events: {
+    org_id: string;
+    event_id: string;
+    member_id: string;
+    source: string;
+    occurred_at: number;
+    day: number;
+    project_id: string | null;
+    late: number;
+    received_at: number;
+  };
+  activity_days: { org_id: string; day: number; member_id: string; source: string; events: number };
+  late_events: { org_id: string; month: string; events: number };
+  statements: { org_id: string; month: string; closed_at: number; body: string };
+}

@@ -1,0 +1,99 @@
+import type { MonthCalendar } from '../core/calendar.js';
+import type { Member, MemberKind, MemberStatus, Org, StatusChange } from '../core/types.js';
+import type { ValidEvent } from '../ingest/validate-batch.js';
+
+export interface MemberInput {
+  readonly id: string;
+  readonly email?: string | null;
+  readonly name?: string | null;
+  readonly kind?: MemberKind;
+  readonly projects?: readonly string[];
+  readonly teams?: readonly string[];
+  readonly aliases?: readonly { readonly source: string; readonly externalId: string }[];
+}
+
+export interface IngestResult {
+  /** Newly stored events, late ones included. */
+  readonly accepted: number;
+  /** Events whose id the org had already (or that repeat an id of the same batch). */
+  readonly duplicates: number;
+  /** Newly stored events that fall in a closed month. */
+  readonly late: number;
+}
+
+export interface MemberHistory {
+  readonly member: string;
+  readonly changes: StatusChange[];
+}
+
+/**
+ * The durable home of seatmeter's data. Every method is scoped to one org; both backends (SQLite
+ * and PostgreSQL) pass the same contract suite (`test/store-contract.test.ts`).
+ */
+export interface Store {
+  /** Applies every pending migration. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** True when the database answers. */
+  ping(): Promise<boolean>;
+
+  /** Creates an org; ConflictError `org_exists` when the id is taken. */
+  createOrg(org: Org, now: number): Promise<Org>;
+  getOrg(orgId: string): Promise<Org | undefined>;
+  listOrgs(): Promise<Org[]>;
+  /** Replaces an org's settings (not its id or creation time). */
+  updateOrg(org: Org, now: number): Promise<Org>;
+
+  putProject(orgId: string, projectId: string, name: string): Promise<void>;
+  putTeam(orgId: string, teamId: string, name: string): Promise<void>;
+  listProjects(orgId: string): Promise<Array<{ id: string; name: string }>>;
+
+  /**
+   * Creates or updates a member. Fields left out keep their value; `projects`, `teams` and `aliases`
+   * replace the lists when given. ConflictError `email_taken` when another member has the email
+   * (compared case-insensitively).
+   */
+  putMember(orgId: string, input: MemberInput, now: number): Promise<Member>;
+  getMember(orgId: string, memberId: string): Promise<Member | undefined>;
+  /** Appends to a member's status history; NotFoundError for an unknown member. */
+  appendStatus(
+    orgId: string,
+    memberId: string,
+    status: MemberStatus,
+    at: number,
+    now: number,
+  ): Promise<Member>;
+
+  /**
+   * Stores a validated batch atomically and durably: ids deduplicated per org, aliases resolved,
+   * source-less events given to the source's shared member, unknown members created as active
+   * persons, events of closed months stored as late.
+   */
+  ingest(org: Org, events: readonly ValidEvent[], now: number): Promise<IngestResult>;
+
+  /**
+   * The daily counts of a month under `activity` presence: distinct members with events on each day,
+   * members whose current status is `deactivated` left out.
+   */
+  activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]>;
+  /** Status histories of every member that has one, sorted by `at` then recording order. */
+  statusHistories(orgId: string): Promise<MemberHistory[]>;
+  /** Members whose current status is `active` or `invited`. */
+  activeAndInvited(orgId: string): Promise<number>;
+  /** Late events stored for a month. */
+  lateEvents(orgId: string, month: string): Promise<number>;
+  /** The months of the org that are closed. */
+  closedMonths(orgId: string): Promise<string[]>;
+  /**
+   * Freezes a month's statement; the first one stored wins, and the stored one is returned, so
+   * closing twice (or from two instances at once) yields one statement.
+   */
+  saveStatement(orgId: string, month: string, closedAt: number, body: unknown): Promise<StoredStatement>;
+  getStatement(orgId: string, month: string): Promise<StoredStatement | undefined>;
+}
+
+export interface StoredStatement {
+  readonly month: string;
+  readonly closedAt: number;
+  readonly body: unknown;
+}

@@ -1,0 +1,250 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { monthCalendar } from '../src/core/calendar.js';
+import { ConflictError, NotFoundError } from '../src/core/errors.js';
+import type { Org } from '../src/core/types.js';
+import { validateBatch } from '../src/ingest/validate-batch.js';
+import { openStore } from '../src/store/open-store.js';
+import type { Store } from '../src/store/store.js';
+import { createDatabase, type PostgresServer, startPostgres } from './support/postgres.js';
+
+/**
+ * The storage contract, written once and run against every backend: embedded SQLite on a real file
+ * and a real PostgreSQL server started by the suite.
+ */
+interface Backend {
+  name: string;
+  /** A fresh, empty, migrated store. */
+  open(): Promise<Store>;
+  teardown(): Promise<void>;
+}
+
+function sqliteBackend(): Backend {
+  const dir = mkdtempSync(join(tmpdir(), 'seatmeter-sqlite-'));
+  let n = 0;
+  return {
+    name: 'sqlite',
+    async open() {
+      const store = openStore(`sqlite:${join(dir, `contract-${n++}.db`)}`);
+      await store.migrate();
+      return store;
+    },
+    async teardown() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresBackend(): Backend {
+  let server: PostgresServer | undefined;
+  let n = 0;
+  return {
+    name: 'postgres',
+    async open() {
+      server ??= await startPostgres();
+      const store = openStore(await createDatabase(server.url, `contract_${n++}`));
+      await store.migrate();
+      return store;
+    },
+    async teardown() {
+      await server?.stop();
+    },
+  };
+}
+
+const NOW = Date.parse('2026-09-15T10:00:00Z');
+
+const acme = (over: Partial<Org> = {}): Org => ({
+  id: 'acme',
+  name: 'Acme',
+  timezone: 'Europe/Copenhagen',
+  counting: { presence: 'activity', aggregation: 'peak' },
+  plan: {
+    type: 'per_license',
+    currency: 'EUR',
+    unitPrice: 2500,
+    minimumLicenses: 3,
+    licenses: 5,
+    overageUnitPrice: null,
+  },
+  fairUseCap: 10_000,
+  autoCloseDays: 3,
+  billingEmails: ['billing@acme.example'],
+  webhookUrl: null,
+  webhookSecret: null,
+  createdAt: Date.parse('2026-01-01T00:00:00Z'),
+  ...over,
+});
+
+function batch(events: unknown[]) {
+  const result = validateBatch(events, NOW);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.events;
+}
+
+for (const make of [sqliteBackend, postgresBackend]) {
+  const backend = make();
+  describe(`store contract: ${backend.name}`, () => {
+    let store: Store;
+    let org: Org;
+    const stores: Store[] = [];
+
+    afterAll(async () => {
+      for (const s of stores) await s.close();
+      await backend.teardown();
+    });
+    beforeEach(async () => {
+      store = await backend.open();
+      stores.push(store);
+      org = await store.createOrg(acme(), NOW);
+    }, 120_000);
+
+    it('creates, reads, lists and updates orgs; a taken id is a conflict', async () => {
+      expect(await store.getOrg('acme')).toEqual(acme());
+      await expect(store.createOrg(acme(), NOW)).rejects.toBeInstanceOf(ConflictError);
+      await store.createOrg(acme({ id: 'beta', name: 'Beta' }), NOW);
+      expect((await store.listOrgs()).map((o) => o.id)).toEqual(['acme', 'beta']);
+      const changed = acme({ fairUseCap: null, billingEmails: [], webhookUrl: 'https://hooks.example/x' });
+      await store.updateOrg(changed, NOW + 1);
+      expect(await store.getOrg('acme')).toEqual(changed);
+      await expect(store.updateOrg(acme({ id: 'nope' }), NOW)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.getOrg('nope')).toBeUndefined();
+      expect(await store.ping()).toBe(true);
+    });
+
+    it('keeps member emails unique per org, case-insensitively, and replaces lists', async () => {
+      const m = await store.putMember(
+        'acme',
+        { id: 'ann', email: 'Ann@Acme.example', projects: ['sales', 'web'], teams: ['red'] },
+        NOW,
+      );
+      expect(m).toMatchObject({ id: 'ann', email: 'Ann@Acme.example', kind: 'person', status: null });
+      expect(m.projects).toEqual(['sales', 'web']);
+      await expect(
+        store.putMember('acme', { id: 'bob', email: 'ann@ACME.example' }, NOW),
+      ).rejects.toMatchObject({
+        code: 'email_taken',
+      });
+      // Another org may use the same email.
+      await store.createOrg(acme({ id: 'beta' }), NOW);
+      await store.putMember('beta', { id: 'ann2', email: 'ann@acme.example' }, NOW);
+      const again = await store.putMember('acme', { id: 'ann', name: 'Ann', projects: ['web'] }, NOW);
+      expect(again).toMatchObject({
+        email: 'Ann@Acme.example',
+        name: 'Ann',
+        projects: ['web'],
+        teams: ['red'],
+      });
+      expect((await store.listProjects('acme')).map((p) => p.id)).toEqual(['sales', 'web']);
+    });
+
+    it('keeps status history sorted whatever the arrival order', async () => {
+      await store.putMember('acme', { id: 'u' }, NOW);
+      await store.appendStatus('acme', 'u', 'revoked', Date.parse('2026-09-10T00:00:00Z'), NOW);
+      const m = await store.appendStatus('acme', 'u', 'active', Date.parse('2026-09-01T00:00:00Z'), NOW);
+      expect(m.status).toBe('revoked');
+      expect(await store.statusHistories('acme')).toEqual([
+        {
+          member: 'u',
+          changes: [
+            { status: 'active', at: Date.parse('2026-09-01T00:00:00Z') },
+            { status: 'revoked', at: Date.parse('2026-09-10T00:00:00Z') },
+          ],
+        },
+      ]);
+      expect(await store.activeAndInvited('acme')).toBe(0);
+      await expect(store.appendStatus('acme', 'ghost', 'active', NOW, NOW)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
+
+    it('counts each member once per local day, however many events, and dedupes ids', async () => {
+      const events = batch([
+        // 23:30 UTC on 31 August is 1 September in Copenhagen.
+        { id: 'e1', member: 'ann', source: 'calls', occurredAt: '2026-08-31T23:30:00Z' },
+        { id: 'e2', member: 'ann', source: 'calls', occurredAt: '2026-09-01T09:00:00+02:00' },
+        { id: 'e3', member: 'ann', source: 'sales', occurredAt: '2026-09-01T10:00:00+02:00' },
+        { id: 'e4', member: 'bob', source: 'calls', occurredAt: '2026-09-01T11:00:00+02:00' },
+        { id: 'e4', member: 'bob', source: 'calls', occurredAt: '2026-09-01T11:00:00+02:00' },
+        { id: 'e5', member: 'bob', source: 'calls', occurredAt: '2026-09-02T11:00:00+02:00' },
+      ]);
+      expect(await store.ingest(org, events, NOW)).toEqual({ accepted: 5, duplicates: 1, late: 0 });
+      expect(await store.ingest(org, events, NOW)).toEqual({ accepted: 0, duplicates: 6, late: 0 });
+      const counts = await store.activityCounts('acme', monthCalendar('2026-09', org.timezone));
+      expect(counts.slice(0, 3)).toEqual([2, 1, 0]);
+      expect(counts).toHaveLength(30);
+      expect((await store.activityCounts('acme', monthCalendar('2026-08', org.timezone))).at(-1)).toBe(0);
+      // Unknown member ids became active persons.
+      expect(await store.getMember('acme', 'ann')).toMatchObject({ kind: 'person', status: 'active' });
+      expect(await store.activeAndInvited('acme')).toBe(2);
+    });
+
+    it('resolves aliases, gives source-less events to a shared member and leaves out the deactivated', async () => {
+      await store.putMember(
+        'acme',
+        { id: 'curtis', aliases: [{ source: 'adversus', externalId: '4711' }] },
+        NOW,
+      );
+      const result = await store.ingest(
+        org,
+        batch([
+          { id: 'a1', member: '4711', source: 'adversus', occurredAt: '2026-09-03T10:00:00+02:00' },
+          { id: 'a2', source: 'marketing', occurredAt: '2026-09-03T10:00:00+02:00' },
+          { id: 'a3', source: 'marketing', occurredAt: '2026-09-03T11:00:00+02:00' },
+          {
+            id: 'a4',
+            member: 'gone',
+            source: 'calls',
+            occurredAt: '2026-09-03T11:00:00+02:00',
+            project: 'sales',
+          },
+        ]),
+        NOW,
+      );
+      expect(result).toEqual({ accepted: 4, duplicates: 0, late: 0 });
+      expect(await store.getMember('acme', '4711')).toBeUndefined();
+      expect(await store.getMember('acme', 'marketing')).toMatchObject({ kind: 'shared', status: null });
+      expect((await store.getMember('acme', 'gone'))?.projects).toEqual(['sales']);
+      const cal = monthCalendar('2026-09', org.timezone);
+      expect((await store.activityCounts('acme', cal))[2]).toBe(3);
+      await store.appendStatus('acme', 'gone', 'deactivated', NOW, NOW);
+      expect((await store.activityCounts('acme', cal))[2]).toBe(2);
+    });
+
+    it('stores events of a closed month as late without touching its counts', async () => {
+      const cal = monthCalendar('2026-08', org.timezone);
+      await store.ingest(
+        org,
+        batch([{ id: 'x1', member: 'a', source: 's', occurredAt: '2026-08-10T10:00:00Z' }]),
+        NOW,
+      );
+      const saved = await store.saveStatement('acme', '2026-08', NOW, { billable: 1 });
+      expect(await store.saveStatement('acme', '2026-08', NOW + 5, { billable: 99 })).toEqual(saved);
+      expect(await store.closedMonths('acme')).toEqual(['2026-08']);
+      const late = await store.ingest(
+        org,
+        batch([
+          { id: 'x2', member: 'b', source: 's', occurredAt: '2026-08-10T10:00:00Z' },
+          { id: 'x3', member: 'c', source: 's', occurredAt: '2026-09-10T10:00:00Z' },
+        ]),
+        NOW,
+      );
+      expect(late).toEqual({ accepted: 2, duplicates: 0, late: 1 });
+      expect(await store.lateEvents('acme', '2026-08')).toBe(1);
+      expect((await store.activityCounts('acme', cal))[9]).toBe(1);
+      expect((await store.getStatement('acme', '2026-08'))?.body).toEqual({ billable: 1 });
+    });
+
+    it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
+      const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);
+      const e = batch([{ id: 'same', member: 'ann', source: 's', occurredAt: '2026-09-05T10:00:00Z' }]);
+      expect((await store.ingest(org, e, NOW)).accepted).toBe(1);
+      expect((await store.ingest(beta, e, NOW)).accepted).toBe(1);
+      await store.appendStatus('beta', 'ann', 'deactivated', NOW, NOW);
+      expect((await store.activityCounts('acme', monthCalendar('2026-09', 'Europe/Copenhagen')))[4]).toBe(1);
+      expect((await store.activityCounts('beta', monthCalendar('2026-09', 'UTC')))[4]).toBe(0);
+    });
+  });
+}
