@@ -6,7 +6,14 @@ import type { Aggregation, Member, MemberKind, MemberStatus, Org, Presence } fro
 import type { ValidEvent } from '../ingest/validate-batch.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, MembersTable, OrgsTable } from './schema.js';
-import type { IngestResult, MemberHistory, MemberInput, Store, StoredStatement } from './store.js';
+import type {
+  ActivityRow,
+  IngestResult,
+  MemberHistory,
+  MemberInput,
+  Store,
+  StoredStatement,
+} from './store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -374,6 +381,67 @@ export abstract class KyselyStore implements Store {
     return counts;
   }
 
+  async activityRows(orgId: string, calendar: MonthCalendar): Promise<ActivityRow[]> {
+    const rows = await this.db
+      .selectFrom('activity_days')
+      .select(['member_id', 'day', 'source', 'events'])
+      .where('org_id', '=', orgId)
+      .where('day', '>=', calendar.firstDay)
+      .where('day', '<', calendar.firstDay + calendar.days)
+      .execute();
+    return rows.map((r) => ({
+      member: r.member_id,
+      day: Number(r.day) - calendar.firstDay,
+      source: r.source,
+      events: Number(r.events),
+    }));
+  }
+
+  async listMembers(orgId: string): Promise<Member[]> {
+    const [rows, projects, teams, aliases] = await Promise.all([
+      this.db.selectFrom('members').selectAll().where('org_id', '=', orgId).orderBy('member_id').execute(),
+      this.db
+        .selectFrom('member_projects')
+        .select(['member_id', 'project_id as id'])
+        .where('org_id', '=', orgId)
+        .orderBy('project_id')
+        .execute(),
+      this.db
+        .selectFrom('member_teams')
+        .select(['member_id', 'team_id as id'])
+        .where('org_id', '=', orgId)
+        .orderBy('team_id')
+        .execute(),
+      this.db
+        .selectFrom('aliases')
+        .select(['member_id', 'source', 'external_id'])
+        .where('org_id', '=', orgId)
+        .orderBy('source')
+        .orderBy('external_id')
+        .execute(),
+    ]);
+    const group = <T extends { member_id: string }>(items: T[]) => {
+      const map = new Map<string, T[]>();
+      for (const item of items) {
+        const list = map.get(item.member_id);
+        if (list) list.push(item);
+        else map.set(item.member_id, [item]);
+      }
+      return map;
+    };
+    const p = group(projects);
+    const t = group(teams);
+    const a = group(aliases);
+    return rows.map((row) =>
+      memberFromRow(
+        row,
+        (p.get(row.member_id) ?? []).map((x) => x.id),
+        (t.get(row.member_id) ?? []).map((x) => x.id),
+        (a.get(row.member_id) ?? []).map((x) => ({ source: x.source, externalId: x.external_id })),
+      ),
+    );
+  }
+
   async statusHistories(orgId: string): Promise<MemberHistory[]> {
     const rows = await this.db
       .selectFrom('status_changes')
@@ -661,15 +729,29 @@ async function readMember(db: Db, orgId: string, memberId: string): Promise<Memb
       .orderBy('external_id')
       .execute(),
   ]);
+  return memberFromRow(
+    row,
+    projects.map((p) => p.project_id),
+    teams.map((t) => t.team_id),
+    aliases.map((a) => ({ source: a.source, externalId: a.external_id })),
+  );
+}
+
+function memberFromRow(
+  row: MembersTable,
+  projects: string[],
+  teams: string[],
+  aliases: Array<{ source: string; externalId: string }>,
+): Member {
   return {
     id: row.member_id,
     email: row.email,
     name: row.name,
     kind: row.kind as MemberKind,
     status: row.status as MemberStatus | null,
-    projects: projects.map((p) => p.project_id),
-    teams: teams.map((t) => t.team_id),
-    aliases: aliases.map((a) => ({ source: a.source, externalId: a.external_id })),
+    projects,
+    teams,
+    aliases,
     createdAt: Number(row.created_at),
   };
 }

@@ -21,6 +21,13 @@ export interface IngestResult {
   readonly late: number;
 }
 
+export interface ActivityRow {
+  readonly member: string;
+  readonly day: number;
+  readonly source: string;
+  readonly events: number;
+}
+
 export interface MemberHistory {
   readonly member: string;
   readonly changes: StatusChange[];
@@ -76,6 +83,10 @@ export interface Store {
    * members whose current status is `deactivated` left out.
    */
   activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]>;
+  /** The activity of a month: one row per member, day (0-based index) and source, with its events. */
+  activityRows(orgId: string, calendar: MonthCalendar): Promise<ActivityRow[]>;
+  /** Every member of the org with projects, teams and aliases, ordered by id. */
+  listMembers(orgId: string): Promise<Member[]>;
   /** Status histories of every member that has one, sorted by `at` then recording order. */
   statusHistories(orgId: string): Promise<MemberHistory[]>;
   /** Members whose current status is `active` or `invited`. */

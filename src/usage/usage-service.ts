@@ -1,0 +1,261 @@
+import { dateOfEpochDay, type MonthCalendar, monthCalendar } from '../core/calendar.js';
+import type { Charge } from '../core/plans.js';
+import { dailyCounts, type SeatDays, statusSeats } from '../core/presence.js';
+import { type RationalFigure, toFigure } from '../core/rational.js';
+import type { Counting, Member, MemberKind, MemberStatus, Org } from '../core/types.js';
+import { type DayCount, usageFigures } from '../core/usage.js';
+import type { UsageState } from '../core/usage-state.js';
+import type { ActivityRow, Store } from '../store/store.js';
+
+/** The usage of one org and month, in the API's shape (SPEC.md section 6). */
+export interface Usage {
+  readonly org: string;
+  readonly month: string;
+  readonly timezone: string;
+  readonly daysInMonth: number;
+  readonly closed: boolean;
+  readonly counting: Counting;
+  readonly days: DayCount[];
+  readonly current: number | null;
+  readonly toDate: RationalFigure;
+  readonly projected: RationalFigure;
+  readonly billable: RationalFigure;
+  readonly allowance: number | null;
+  readonly state: UsageState;
+  readonly activeAndInvited: number;
+  readonly lateEvents: number;
+  readonly charge: Charge;
+}
+
+interface MonthSeats {
+  readonly calendar: MonthCalendar;
+  readonly seats: SeatDays<string>;
+  /** Members that would have held a seat but for their `deactivated` status (activity presence). */
+  readonly withheld: SeatDays<string>;
+  readonly activity: ActivityRow[];
+}
+
+/**
+ * Who held a seat on which day of a month, under the org's presence rule. Under `activity`, members
+ * whose current status is `deactivated` hold none (they are returned apart, as `withheld`).
+ */
+async function monthSeats(store: Store, org: Org, month: string, members?: Member[]): Promise<MonthSeats> {
+  const calendar = monthCalendar(month, org.timezone);
+  const activity = await store.activityRows(org.id, calendar);
+  if (org.counting.presence === 'status') {
+    const histories = await store.statusHistories(org.id);
+    return { calendar, seats: statusSeats({ calendar, histories }), withheld: new Map(), activity };
+  }
+  const deactivated = new Set(
+    (members ?? (await store.listMembers(org.id))).filter((m) => m.status === 'deactivated').map((m) => m.id),
+  );
+  const seats: SeatDays<string> = new Map();
+  const withheld: SeatDays<string> = new Map();
+  for (const row of activity) {
+    const target = deactivated.has(row.member) ? withheld : seats;
+    let days = target.get(row.member);
+    if (!days) {
+      days = new Set();
+      target.set(row.member, days);
+    }
+    days.add(row.day);
+  }
+  return { calendar, seats, withheld, activity };
+}
+
+/** The daily counts of a month under the org's presence rule. */
+export async function monthCounts(store: Store, org: Org, month: string): Promise<number[]> {
+  const calendar = monthCalendar(month, org.timezone);
+  if (org.counting.presence === 'activity') return store.activityCounts(org.id, calendar);
+  const histories = await store.statusHistories(org.id);
+  return dailyCounts(statusSeats({ calendar, histories }), calendar.days);
+}
+
+/**
+ * The usage of a month: daily counts, current / toDate / projected, billable, allowance, state and
+ * charge. A closed month answers from its frozen statement.
+ */
+export async function getUsage(store: Store, org: Org, month: string, now: number): Promise<Usage> {
+  const calendar = monthCalendar(month, org.timezone);
+  const [activeAndInvited, lateEvents, statement] = await Promise.all([
+    store.activeAndInvited(org.id),
+    store.lateEvents(org.id, month),
+    store.getStatement(org.id, month),
+  ]);
+  const base = {
+    org: org.id,
+    month,
+    timezone: org.timezone,
+    daysInMonth: calendar.days,
+    activeAndInvited,
+    lateEvents,
+  };
+  if (statement) {
+    const frozen = statement.body as Pick<
+      Usage,
+      'counting' | 'days' | 'billable' | 'allowance' | 'charge'
+    > & {
+      state?: UsageState;
+    };
+    return {
+      ...base,
+      closed: true,
+      counting: frozen.counting,
+      days: frozen.days,
+      current: null,
+      toDate: frozen.billable,
+      projected: frozen.billable,
+      billable: frozen.billable,
+      allowance: frozen.allowance,
+      state: frozen.state ?? 'ok',
+      charge: frozen.charge,
+    };
+  }
+  const counts = await monthCounts(store, org, month);
+  const f = usageFigures({
+    calendar,
+    aggregation: org.counting.aggregation,
+    plan: org.plan,
+    counts,
+    now,
+    activeAndInvited,
+    fairUseCap: org.fairUseCap,
+  });
+  return {
+    ...base,
+    closed: false,
+    counting: org.counting,
+    days: f.days,
+    current: f.current,
+    toDate: toFigure(f.toDate),
+    projected: toFigure(f.projected),
+    billable: toFigure(f.billable),
+    allowance: f.allowance,
+    state: f.state,
+    charge: f.charge,
+  };
+}
+
+export type MemberReason = 'activity' | 'active' | 'deactivated' | 'no_activity' | 'not_active';
+
+export interface MemberUsage {
+  readonly id: string;
+  readonly email: string | null;
+  readonly name: string | null;
+  readonly kind: MemberKind;
+  readonly status: MemberStatus | null;
+  readonly billable: boolean;
+  /** Why the member is or is not billable. */
+  readonly reason: MemberReason;
+  readonly daysCounted: number;
+  readonly firstDay: string | null;
+  readonly lastDay: string | null;
+  readonly projects: readonly string[];
+  readonly teams: readonly string[];
+  /** Events per source in the month. */
+  readonly sources: Record<string, number>;
+}
+
+export interface MembersFilter {
+  readonly team?: string | undefined;
+  readonly project?: string | undefined;
+  readonly source?: string | undefined;
+  /** List every member, also those that held no seat. */
+  readonly all?: boolean | undefined;
+}
+
+/**
+ * Who counted in a month, on how many days, from which sources; ordered by member id. Listed: every
+ * member that held a seat or would have but for its status; with `all`, every member.
+ */
+export async function membersUsage(
+  store: Store,
+  org: Org,
+  month: string,
+  filter: MembersFilter = {},
+): Promise<{ members: MemberUsage[]; totals: { members: number; billable: number } }> {
+  const members = await store.listMembers(org.id);
+  const { calendar, seats, withheld, activity } = await monthSeats(store, org, month, members);
+  const sources = new Map<string, Record<string, number>>();
+  for (const row of activity) {
+    let s = sources.get(row.member);
+    if (!s) {
+      s = {};
+      sources.set(row.member, s);
+    }
+    s[row.source] = (s[row.source] ?? 0) + row.events;
+  }
+  const out: MemberUsage[] = [];
+  let billableCount = 0;
+  for (const m of members) {
+    if (filter.team !== undefined && !m.teams.includes(filter.team)) continue;
+    if (filter.project !== undefined && !m.projects.includes(filter.project)) continue;
+    const memberSources = sources.get(m.id) ?? {};
+    if (filter.source !== undefined && memberSources[filter.source] === undefined) continue;
+    const held = seats.get(m.id);
+    const kept = withheld.get(m.id);
+    const days = held ?? kept;
+    if (!days && !filter.all) continue;
+    let reason: MemberReason;
+    if (held) reason = org.counting.presence === 'activity' ? 'activity' : 'active';
+    else if (kept) reason = 'deactivated';
+    else reason = org.counting.presence === 'activity' ? 'no_activity' : 'not_active';
+    const sorted = days ? [...days].sort((a, b) => a - b) : [];
+    const first = sorted[0];
+    const last = sorted.at(-1);
+    if (held) billableCount++;
+    out.push({
+      id: m.id,
+      email: m.email,
+      name: m.name,
+      kind: m.kind,
+      status: m.status,
+      billable: held !== undefined,
+      reason,
+      daysCounted: sorted.length,
+      firstDay: first === undefined ? null : dateOfEpochDay(calendar.firstDay + first),
+      lastDay: last === undefined ? null : dateOfEpochDay(calendar.firstDay + last),
+      projects: m.projects,
+      teams: m.teams,
+      sources: memberSources,
+    });
+  }
+  return { members: out, totals: { members: out.length, billable: billableCount } };
+}
+
+export interface ProjectUsage {
+  readonly id: string;
+  readonly name: string;
+  /** Members of the project. */
+  readonly members: number;
+  /** Of them, those that held a seat in the month. */
+  readonly billable: number;
+}
+
+/**
+ * Members per project and the org total: a member in two projects counts in each and once in the
+ * total.
+ */
+export async function projectsUsage(
+  store: Store,
+  org: Org,
+  month: string,
+): Promise<{ projects: ProjectUsage[]; total: { members: number; billable: number } }> {
+  const [projects, members] = await Promise.all([store.listProjects(org.id), store.listMembers(org.id)]);
+  const { seats } = await monthSeats(store, org, month, members);
+  const perProject = new Map(
+    projects.map((p) => [p.id, { id: p.id, name: p.name, members: 0, billable: 0 }]),
+  );
+  let billable = 0;
+  for (const m of members) {
+    const held = seats.has(m.id);
+    if (held) billable++;
+    for (const p of m.projects) {
+      const entry = perProject.get(p);
+      if (!entry) continue;
+      entry.members++;
+      if (held) entry.billable++;
+    }
+  }
+  return { projects: [...perProject.values()], total: { members: members.length, billable } };
+}

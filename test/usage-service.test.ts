@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Org } from '../src/core/types.js';
+import { validateBatch } from '../src/ingest/validate-batch.js';
+import { openStore } from '../src/store/open-store.js';
+import type { Store } from '../src/store/store.js';
+import { getUsage, membersUsage, projectsUsage } from '../src/usage/usage-service.js';
+
+const NOW = Date.parse('2026-10-05T12:00:00Z');
+
+const org = (over: Partial<Org> = {}): Org => ({
+  id: 'app',
+  name: 'App Co',
+  timezone: 'America/New_York',
+  counting: { presence: 'activity', aggregation: 'average' },
+  plan: {
+    type: 'tiered',
+    currency: 'USD',
+    tiers: [
+      { upTo: 20, price: 10_000 },
+      { upTo: 50, price: 20_000 },
+      { upTo: 100, price: 35_000 },
+      { upTo: null, price: 60_000 },
+    ],
+    subscribedUpTo: 50,
+  },
+  fairUseCap: 10_000,
+  autoCloseDays: 3,
+  billingEmails: [],
+  webhookUrl: null,
+  webhookSecret: null,
+  createdAt: Date.parse('2026-01-01T00:00:00Z'),
+  ...over,
+});
+
+async function ingest(store: Store, o: Org, events: unknown[]) {
+  const v = validateBatch(events, NOW);
+  if (!v.ok) throw new Error(JSON.stringify(v.issues));
+  return store.ingest(o, v.events, NOW);
+}
+
+/** n members active on each day of a date range, at local noon. */
+function dailyActivity(firstDay: number, lastDay: number, n: number, prefix = 'u') {
+  const events = [];
+  for (let d = firstDay; d <= lastDay; d++) {
+    for (let i = 0; i < n; i++) {
+      const day = String(d).padStart(2, '0');
+      events.push({
+        id: `${prefix}-${d}-${i}`,
+        member: `m${i}`,
+        source: 'app',
+        occurredAt: `2026-09-${day}T12:00:00-04:00`,
+      });
+    }
+  }
+  return events;
+}
+
+describe('usage service on SQLite', () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'seatmeter-usage-'));
+    store = openStore(`sqlite:${join(dir, 'u.db')}`);
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('bills the worked example: 10x40, 10x80, 10x60 averages to 60, charged at the 100 tier on 50', async () => {
+    const o = await store.createOrg(org(), NOW);
+    await ingest(store, o, dailyActivity(1, 10, 40));
+    await ingest(store, o, dailyActivity(11, 20, 80));
+    await ingest(store, o, dailyActivity(21, 30, 60));
+    const u = await getUsage(store, o, '2026-09', NOW);
+    expect(u.days).toHaveLength(30);
+    expect(u.days[0]).toEqual({ date: '2026-09-01', count: 40 });
+    expect(u.days[15]).toEqual({ date: '2026-09-16', count: 80 });
+    expect(u.billable).toEqual({ value: 60, numerator: 1800, denominator: 30 });
+    expect(u.current).toBeNull();
+    expect(u.projected).toEqual(u.billable);
+    expect(u.allowance).toBe(50);
+    expect(u.state).toBe('over');
+    expect(u.charge).toEqual({
+      currency: 'USD',
+      amount: 35_000,
+      licenses: null,
+      tierUpTo: 100,
+      overage: null,
+    });
+    expect(u.activeAndInvited).toBe(80);
+  });
+
+  it('reports a month in progress with current, toDate and projected', async () => {
+    const o = await store.createOrg(org({ counting: { presence: 'activity', aggregation: 'peak' } }), NOW);
+    const events = [];
+    for (let d = 1; d <= 5; d++) {
+      for (let i = 0; i < d * 2; i++) {
+        events.push({
+          id: `o${d}-${i}`,
+          member: `m${i}`,
+          source: 'app',
+          occurredAt: `2026-10-0${d}T07:00:00-04:00`,
+        });
+      }
+    }
+    await ingest(store, o, events);
+    const u = await getUsage(store, o, '2026-10', NOW);
+    expect(u.current).toBe(10);
+    expect(u.toDate.numerator).toBe(10);
+    expect(u.projected.numerator).toBe(10);
+    expect(u.state).toBe('ok');
+  });
+
+  it('lists members with reasons, sources and filters, and projects with a total', async () => {
+    const o = await store.createOrg(org({ counting: { presence: 'activity', aggregation: 'peak' } }), NOW);
+    await store.putMember(
+      'app',
+      { id: 'ann', email: 'ann@app.example', projects: ['web', 'ios'], teams: ['red'] },
+      NOW,
+    );
+    await store.putMember('app', { id: 'bob', projects: ['web'], teams: ['blue'] }, NOW);
+    await store.putMember('app', { id: 'viewer', projects: ['web'] }, NOW);
+    await ingest(store, o, [
+      { id: '1', member: 'ann', source: 'calls', occurredAt: '2026-09-02T10:00:00-04:00' },
+      { id: '2', member: 'ann', source: 'calls', occurredAt: '2026-09-02T11:00:00-04:00' },
+      { id: '3', member: 'ann', source: 'deals', occurredAt: '2026-09-09T11:00:00-04:00' },
+      { id: '4', member: 'bob', source: 'calls', occurredAt: '2026-09-03T10:00:00-04:00' },
+      { id: '5', source: 'marketing', occurredAt: '2026-09-03T10:00:00-04:00' },
+    ]);
+    await store.appendStatus('app', 'bob', 'deactivated', NOW, NOW);
+
+    const listed = await membersUsage(store, o, '2026-09');
+    expect(listed.totals).toEqual({ members: 3, billable: 2 });
+    const ann = listed.members.find((m) => m.id === 'ann');
+    expect(ann).toMatchObject({
+      billable: true,
+      reason: 'activity',
+      daysCounted: 2,
+      firstDay: '2026-09-02',
+      lastDay: '2026-09-09',
+      sources: { calls: 2, deals: 1 },
+    });
+    expect(listed.members.find((m) => m.id === 'bob')).toMatchObject({
+      billable: false,
+      reason: 'deactivated',
+      daysCounted: 1,
+    });
+    expect(listed.members.find((m) => m.id === 'marketing')).toMatchObject({
+      kind: 'shared',
+      billable: true,
+    });
+
+    const all = await membersUsage(store, o, '2026-09', { all: true });
+    expect(all.members.find((m) => m.id === 'viewer')).toMatchObject({
+      billable: false,
+      reason: 'no_activity',
+      daysCounted: 0,
+    });
+    expect((await membersUsage(store, o, '2026-09', { team: 'red' })).members.map((m) => m.id)).toEqual([
+      'ann',
+    ]);
+    expect((await membersUsage(store, o, '2026-09', { source: 'deals' })).members.map((m) => m.id)).toEqual([
+      'ann',
+    ]);
+    expect(
+      (await membersUsage(store, o, '2026-09', { project: 'web', all: true })).members.map((m) => m.id),
+    ).toEqual(['ann', 'bob', 'viewer']);
+
+    const projects = await projectsUsage(store, o, '2026-09');
+    expect(projects.projects).toEqual([
+      { id: 'ios', name: 'ios', members: 1, billable: 1 },
+      { id: 'web', name: 'web', members: 3, billable: 1 },
+    ]);
+    expect(projects.total).toEqual({ members: 4, billable: 2 });
+  });
+
+  it('counts status presence from the history: active at any instant of the day', async () => {
+    const o = await store.createOrg(org({ counting: { presence: 'status', aggregation: 'average' } }), NOW);
+    await store.putMember('app', { id: 'a' }, NOW);
+    await store.putMember('app', { id: 'b' }, NOW);
+    await store.appendStatus('app', 'a', 'active', Date.parse('2026-09-01T00:00:00-04:00'), NOW);
+    await store.appendStatus('app', 'a', 'revoked', Date.parse('2026-09-16T00:00:00-04:00'), NOW);
+    await store.appendStatus('app', 'b', 'invited', Date.parse('2026-09-01T00:00:00-04:00'), NOW);
+    const u = await getUsage(store, o, '2026-09', NOW);
+    expect(u.billable).toEqual({ value: 0.5, numerator: 15, denominator: 30 });
+    expect(u.activeAndInvited).toBe(1);
+    const listed = await membersUsage(store, o, '2026-09', { all: true });
+    expect(listed.members.map((m) => [m.id, m.reason, m.daysCounted])).toEqual([
+      ['a', 'active', 15],
+      ['b', 'not_active', 0],
+    ]);
+  });
+});
