@@ -279,16 +279,7 @@ export abstract class KyselyStore implements Store {
         });
       }
 
-      const inserted = new Set<string>();
-      for (const part of chunks(rows)) {
-        const ids = await trx
-          .insertInto('events')
-          .values(part)
-          .onConflict((oc) => oc.columns(['org_id', 'event_id']).doNothing())
-          .returning('event_id')
-          .execute();
-        for (const r of ids) inserted.add(r.event_id);
-      }
+      const inserted = await this.insertEvents(trx, rows);
 
       const perDay = new Map<string, Database['activity_days']>();
       const latePerMonth = new Map<string, number>();
@@ -322,17 +313,7 @@ export abstract class KyselyStore implements Store {
           });
       }
 
-      for (const part of chunks([...perDay.values()])) {
-        await trx
-          .insertInto('activity_days')
-          .values(part)
-          .onConflict((oc) =>
-            oc
-              .columns(['org_id', 'day', 'member_id', 'source'])
-              .doUpdateSet({ events: sql`activity_days.events + excluded.events` }),
-          )
-          .execute();
-      }
+      await this.addActivity(trx, [...perDay.values()]);
       for (const [month, n] of latePerMonth) {
         await trx
           .insertInto('late_events')
@@ -361,6 +342,39 @@ export abstract class KyselyStore implements Store {
         late,
       };
     });
+  }
+
+  /**
+   * Inserts events, skipping ids the org has already, and answers the ids newly stored. The hot
+   * path of ingest: a backend may replace it with hand-tuned SQL on the same transaction.
+   */
+  protected async insertEvents(trx: Transaction<Database>, rows: Database['events'][]): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    for (const part of chunks(rows)) {
+      const ids = await trx
+        .insertInto('events')
+        .values(part)
+        .onConflict((oc) => oc.columns(['org_id', 'event_id']).doNothing())
+        .returning('event_id')
+        .execute();
+      for (const r of ids) inserted.add(r.event_id);
+    }
+    return inserted;
+  }
+
+  /** Adds event counts to the per-member, day and source activity rows. */
+  protected async addActivity(trx: Transaction<Database>, rows: Database['activity_days'][]): Promise<void> {
+    for (const part of chunks(rows)) {
+      await trx
+        .insertInto('activity_days')
+        .values(part)
+        .onConflict((oc) =>
+          oc
+            .columns(['org_id', 'day', 'member_id', 'source'])
+            .doUpdateSet({ events: sql`activity_days.events + excluded.events` }),
+        )
+        .execute();
+    }
   }
 
   async activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
@@ -542,19 +556,22 @@ async function resolveMembers(
   const wanted = new Map<string, { source: string; member: string | undefined }>();
   for (const e of events) wanted.set(ownerKey(e), { source: e.source, member: e.member });
 
-  const named = [...wanted.values()].filter((w) => w.member !== undefined);
-  for (const part of chunks(named)) {
+  // Look aliases up by external id (one indexed IN list per chunk) and match the source here: a
+  // long OR of (source, id) pairs is far slower on both databases.
+  const externalIds = [
+    ...new Set([...wanted.values()].flatMap((w) => (w.member === undefined ? [] : [w.member]))),
+  ];
+  for (const part of chunks(externalIds)) {
     const aliases = await trx
       .selectFrom('aliases')
       .select(['source', 'external_id', 'member_id'])
       .where('org_id', '=', orgId)
-      .where((eb) =>
-        eb.or(
-          part.map((w) => eb.and([eb('source', '=', w.source), eb('external_id', '=', w.member as string)])),
-        ),
-      )
+      .where('external_id', 'in', part)
       .execute();
-    for (const a of aliases) owners.set(`${a.source}\u0000${a.external_id}`, a.member_id);
+    for (const a of aliases) {
+      const key = `${a.source}\u0000${a.external_id}`;
+      if (wanted.has(key)) owners.set(key, a.member_id);
+    }
   }
 
   const candidates = new Map<string, MemberKind>();

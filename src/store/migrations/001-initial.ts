@@ -80,6 +80,12 @@ export const initial: Migration = {
       .execute();
 
     await db.schema
+      .createIndex('aliases_by_external_id')
+      .on('aliases')
+      .columns(['org_id', 'external_id'])
+      .execute();
+
+    await db.schema
       .createTable('status_changes')
       .addColumn('org_id', 'text', (c) => c.notNull())
       .addColumn('member_id', 'text', (c) => c.notNull())

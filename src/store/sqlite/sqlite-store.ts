@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type Transaction } from 'kysely';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 
@@ -8,11 +8,56 @@ import type { Database } from '../schema.js';
  * batch durable before the call returns, also across a power cut.
  */
 export class SqliteStore extends KyselyStore {
+  private statements: { insertEvent: SQLite.Statement; upsertActivity: SQLite.Statement } | undefined;
+
   private constructor(
     db: Kysely<Database>,
+    private readonly database: SQLite.Database,
     readonly path: string,
   ) {
     super(db);
+  }
+
+  /** Prepared on first use: the tables exist only once migrations have run. */
+  private get prepared() {
+    this.statements ??= {
+      insertEvent: this.database.prepare(
+        `INSERT INTO events (org_id, event_id, member_id, source, occurred_at, day, project_id, late, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, event_id) DO NOTHING`,
+      ),
+      upsertActivity: this.database.prepare(
+        `INSERT INTO activity_days (org_id, day, member_id, source, events) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (org_id, day, member_id, source) DO UPDATE SET events = activity_days.events + excluded.events`,
+      ),
+    };
+    return this.statements;
+  }
+
+  // The hot path, hand-tuned: prepared statements run synchronously on the connection that holds
+  // Kysely's open transaction (SQLite has one connection here), so they commit or roll back with it.
+  protected override async insertEvents(_trx: Transaction<Database>, rows: Database['events'][]) {
+    const { insertEvent } = this.prepared;
+    const inserted = new Set<string>();
+    for (const r of rows) {
+      const { changes } = insertEvent.run(
+        r.org_id,
+        r.event_id,
+        r.member_id,
+        r.source,
+        r.occurred_at,
+        r.day,
+        r.project_id,
+        r.late,
+        r.received_at,
+      );
+      if (changes > 0) inserted.add(r.event_id);
+    }
+    return inserted;
+  }
+
+  protected override async addActivity(_trx: Transaction<Database>, rows: Database['activity_days'][]) {
+    const { upsertActivity } = this.prepared;
+    for (const r of rows) upsertActivity.run(r.org_id, r.day, r.member_id, r.source, r.events);
   }
 
   static open(path: string): SqliteStore {
@@ -21,6 +66,7 @@ export class SqliteStore extends KyselyStore {
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    return new SqliteStore(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), path);
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return new SqliteStore(kysely, database, path);
   }
 }
