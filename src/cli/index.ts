@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { SeatmeterError } from '../core/errors.js';
+import { migrateCommand } from './commands/migrate.js';
+
+const program = new Command('seatmeter')
+  .description('licence-seat metering and billing')
+  .showHelpAfterError()
+  .addCommand(migrateCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // One line, non-zero exit: what went wrong, not a stack trace.
+  const message = error instanceof SeatmeterError || error instanceof Error ? error.message : String(error);
+  console.error(`seatmeter: ${message}`);
+  process.exitCode = 1;
+}

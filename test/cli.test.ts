@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../src/cli/index.ts');
+const dir = mkdtempSync(join(tmpdir(), 'seatmeter-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const seatmeter = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env } });
+
+describe('seatmeter migrate', () => {
+  it('creates the schema in the SQLite file named by --db, and again is a no-op', async () => {
+    const path = join(dir, 'm.db');
+    const { stdout } = await seatmeter(['migrate', '--db', `sqlite:${path}`]);
+    expect(stdout).toContain('migrated');
+    await seatmeter(['migrate'], { SEATMETER_DB: `sqlite:${path}` });
+    const db = new Database(path, { readonly: true });
+    const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").all();
+    db.close();
+    expect(tables.map((t) => (t as { name: string }).name)).toEqual(
+      expect.arrayContaining(['orgs', 'members', 'events', 'activity_days', 'status_changes', 'statements']),
+    );
+  });
+
+  it('fails with a one-line reason on a bad database URL', async () => {
+    const failed = await seatmeter(['migrate', '--db', 'mysql://nope']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr.trim()).toMatch(/^seatmeter: unsupported database URL/);
+  });
+});
