@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,5 +35,36 @@ describe('seatmeter migrate', () => {
     );
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr.trim()).toMatch(/^seatmeter: unsupported database URL/);
+  });
+});
+
+describe('seatmeter serve', () => {
+  it('applies migrations on start and answers /healthz, then stops on SIGTERM', async () => {
+    const path = join(dir, 'serve.db');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'serve', '--db', `sqlite:${path}`, '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const m = /serving on (\S+)/.exec(line);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("select count(*) as n from sqlite_master where name = 'events'").get()).toEqual({
+      n: 1,
+    });
+    db.close();
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -2,10 +2,12 @@
 import { Command } from 'commander';
 import { SeatmeterError } from '../core/errors.js';
 import { migrateCommand } from './commands/migrate.js';
+import { serveCommand } from './commands/serve.js';
 
 const program = new Command('seatmeter')
   .description('licence-seat metering and billing')
   .showHelpAfterError()
+  .addCommand(serveCommand())
   .addCommand(migrateCommand());
 
 try {
