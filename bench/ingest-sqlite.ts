@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore } from '../src/store/open-store.js';
+import { makeOrg, perLicensePlan } from '../test/support/fixtures.js';
 
 const TOTAL = Number(process.argv[2] ?? 2_000_000);
 const BATCH = 10_000;
@@ -26,26 +27,12 @@ const random = () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
 };
 
-const org: Org = {
+const org: Org = makeOrg({
   id: 'callcentre',
   name: 'Call centre',
-  timezone: 'Europe/Copenhagen',
-  counting: { presence: 'activity', aggregation: 'peak' },
-  plan: {
-    type: 'per_license',
-    currency: 'EUR',
-    unitPrice: 2500,
-    minimumLicenses: 10,
-    licenses: 150,
-    overageUnitPrice: null,
-  },
+  plan: perLicensePlan({ minimumLicenses: 10, licenses: 150 }),
   fairUseCap: null,
-  autoCloseDays: 3,
-  billingEmails: [],
-  webhookUrl: null,
-  webhookSecret: null,
-  createdAt: Date.parse('2026-01-01T00:00:00Z'),
-};
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'seatmeter-bench-'));
 const store = openStore(`sqlite:${join(dir, 'bench.db')}`);

@@ -8,6 +8,7 @@ import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { makeOrg } from './support/fixtures.js';
 import { createDatabase, type PostgresServer, startPostgres } from './support/postgres.js';
 
 /**
@@ -56,27 +57,7 @@ function postgresBackend(): Backend {
 
 const NOW = Date.parse('2026-09-15T10:00:00Z');
 
-const acme = (over: Partial<Org> = {}): Org => ({
-  id: 'acme',
-  name: 'Acme',
-  timezone: 'Europe/Copenhagen',
-  counting: { presence: 'activity', aggregation: 'peak' },
-  plan: {
-    type: 'per_license',
-    currency: 'EUR',
-    unitPrice: 2500,
-    minimumLicenses: 3,
-    licenses: 5,
-    overageUnitPrice: null,
-  },
-  fairUseCap: 10_000,
-  autoCloseDays: 3,
-  billingEmails: ['billing@acme.example'],
-  webhookUrl: null,
-  webhookSecret: null,
-  createdAt: Date.parse('2026-01-01T00:00:00Z'),
-  ...over,
-});
+const acme = (over: Partial<Org> = {}): Org => makeOrg({ billingEmails: ['billing@acme.example'], ...over });
 
 function batch(events: unknown[]) {
   const result = validateBatch(events, NOW);

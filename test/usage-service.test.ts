@@ -7,33 +7,19 @@ import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { getUsage, membersUsage, projectsUsage } from '../src/usage/usage-service.js';
+import { makeOrg, tieredPlan } from './support/fixtures.js';
 
 const NOW = Date.parse('2026-10-05T12:00:00Z');
 
-const org = (over: Partial<Org> = {}): Org => ({
-  id: 'app',
-  name: 'App Co',
-  timezone: 'America/New_York',
-  counting: { presence: 'activity', aggregation: 'average' },
-  plan: {
-    type: 'tiered',
-    currency: 'USD',
-    tiers: [
-      { upTo: 20, price: 10_000 },
-      { upTo: 50, price: 20_000 },
-      { upTo: 100, price: 35_000 },
-      { upTo: null, price: 60_000 },
-    ],
-    subscribedUpTo: 50,
-  },
-  fairUseCap: 10_000,
-  autoCloseDays: 3,
-  billingEmails: [],
-  webhookUrl: null,
-  webhookSecret: null,
-  createdAt: Date.parse('2026-01-01T00:00:00Z'),
-  ...over,
-});
+const org = (over: Partial<Org> = {}): Org =>
+  makeOrg({
+    id: 'app',
+    name: 'App Co',
+    timezone: 'America/New_York',
+    counting: { presence: 'activity', aggregation: 'average' },
+    plan: tieredPlan(50),
+    ...over,
+  });
 
 async function ingest(store: Store, o: Org, events: unknown[]) {
   const v = validateBatch(events, NOW);

@@ -1,34 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { perLicensePlan, TIERS, tieredPlan } from '../../test/support/fixtures.js';
 import { aggregate, monthFigures } from './aggregation.js';
 import { monthCalendar } from './calendar.js';
 import { inviteCheck } from './invite.js';
-import { allowance, charge, type PerLicensePlan, planIssues, type TieredPlan } from './plans.js';
+import { allowance, charge, planIssues, type TieredPlan } from './plans.js';
 import { activitySeats, dailyCounts, statusSeats } from './presence.js';
 import { compare, rational, toFigure } from './rational.js';
 import { usageFigures } from './usage.js';
 import { dueAlerts, usageState } from './usage-state.js';
 
-const TIERS: TieredPlan['tiers'] = [
-  { upTo: 20, price: 10_000 },
-  { upTo: 50, price: 20_000 },
-  { upTo: 100, price: 35_000 },
-  { upTo: null, price: 60_000 },
-];
-const tiered = (subscribedUpTo: number | null): TieredPlan => ({
-  type: 'tiered',
-  currency: 'USD',
-  tiers: TIERS,
-  subscribedUpTo,
-});
-const perLicense = (over: Partial<PerLicensePlan> = {}): PerLicensePlan => ({
-  type: 'per_license',
-  currency: 'EUR',
-  unitPrice: 2500,
-  minimumLicenses: 3,
-  licenses: 5,
-  overageUnitPrice: null,
-  ...over,
-});
+const tiered = tieredPlan;
+const perLicense = perLicensePlan;
 
 const repeat = (n: number, value: number): number[] => new Array<number>(n).fill(value);
 

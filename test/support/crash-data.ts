@@ -1,27 +1,14 @@
 import type { Org } from '../../src/core/types.js';
+import { makeOrg, perLicensePlan } from './fixtures.js';
 
 export const BATCH_SIZE = 1000;
 
-export const crashOrg: Org = {
+export const crashOrg: Org = makeOrg({
   id: 'crash',
-  name: 'Crash test',
   timezone: 'UTC',
-  counting: { presence: 'activity', aggregation: 'peak' },
-  plan: {
-    type: 'per_license',
-    currency: 'EUR',
-    unitPrice: 100,
-    minimumLicenses: 0,
-    licenses: 10,
-    overageUnitPrice: null,
-  },
+  plan: perLicensePlan({ unitPrice: 100, minimumLicenses: 0, licenses: 10 }),
   fairUseCap: null,
-  autoCloseDays: 3,
-  billingEmails: [],
-  webhookUrl: null,
-  webhookSecret: null,
-  createdAt: Date.parse('2026-01-01T00:00:00Z'),
-};
+});
 
 /** Batch n: 1,000 events of 50 members spread over September 2026. */
 export function crashBatch(n: number) {
