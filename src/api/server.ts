@@ -1,8 +1,23 @@
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Store } from '../store/store.js';
+import { authenticate } from './auth.js';
+import type { ApiContext } from './context.js';
+import { errorHandler } from './errors.js';
+import { orgRoutes } from './routes/orgs.js';
 
 export interface ServerOptions {
   readonly store: Store;
+  /** The operator key (env `SEATMETER_ADMIN_KEY`). */
+  readonly adminKey?: string | undefined;
+  /** The clock; defaults to the system clock. */
+  readonly now?: () => number;
   /** Request bodies above this many bytes answer 413. */
   readonly bodyLimit?: number;
 }
@@ -14,11 +29,34 @@ export const BODY_LIMIT = 16 * 1024 * 1024;
  * The HTTP server over a migrated store. Stateless: everything that decides counts lives in the
  * database, so any number of instances can serve one PostgreSQL.
  */
-export function buildServer(options: ServerOptions): FastifyInstance {
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: options.bodyLimit ?? BODY_LIMIT, logger: false });
-  app.get('/healthz', async (_request, reply) => {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({
+        error: { code: 'not_found', message: `no route ${request.method} ${request.url}`, details: [] },
+      }),
+  );
+  await app.register(swagger, {
+    openapi: { info: { title: 'seatmeter', version: '1' } },
+    transform: jsonSchemaTransform,
+  });
+
+  const ctx: ApiContext = {
+    store: options.store,
+    now: options.now ?? Date.now,
+    authenticate: (request) => authenticate(request, options.adminKey),
+  };
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get('/healthz', async (_request, reply) => {
     const ok = await options.store.ping();
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unreachable' });
   });
+  await api.register(orgRoutes(ctx));
+  api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -16,7 +16,7 @@ export const serveCommand = (): Command =>
         throw new Error(`--port: not a TCP port: ${opts.port}`);
       const store = openStore(opts.db);
       await store.migrate();
-      const app = buildServer({ store });
+      const app = await buildServer({ store, adminKey: process.env.SEATMETER_ADMIN_KEY });
       const address = await app.listen({ port, host: opts.host });
       console.log(`seatmeter serving on ${address} (database ${opts.db})`);
       const stop = async () => {

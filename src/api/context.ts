@@ -1,0 +1,11 @@
+import type { FastifyRequest } from 'fastify';
+import type { Store } from '../store/store.js';
+import type { Caller } from './auth.js';
+
+/** What every route needs: the store, the clock and the caller. */
+export interface ApiContext {
+  readonly store: Store;
+  /** The present instant (epoch ms); tests pass a fixed clock. */
+  readonly now: () => number;
+  readonly authenticate: (request: FastifyRequest) => Caller;
+}

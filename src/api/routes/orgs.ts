@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { monthOfInstant } from '../../core/calendar.js';
+import { NotFoundError, ValidationError } from '../../core/errors.js';
+import { allowance, type Plan, planIssues } from '../../core/plans.js';
+import type { Org } from '../../core/types.js';
+import { getUsage } from '../../usage/usage-service.js';
+import type { ApiContext } from '../context.js';
+import { createOrgBody, monthQuery, orgParams, patchOrgBody } from '../schemas.js';
+
+/** The API's view of an org (SPEC.md section 6). The webhook secret is shown to operator and admin keys. */
+export function orgView(org: Org) {
+  return {
+    id: org.id,
+    name: org.name,
+    timezone: org.timezone,
+    counting: org.counting,
+    plan: org.plan,
+    fairUseCap: org.fairUseCap,
+    autoCloseDays: org.autoCloseDays,
+    billingEmails: org.billingEmails,
+    webhookUrl: org.webhookUrl,
+    webhookSecret: org.webhookSecret,
+    createdAt: new Date(org.createdAt).toISOString(),
+  };
+}
+
+function checkPlan(plan: Plan) {
+  const issues = planIssues(plan).map((i) => ({ ...i, field: `plan.${i.field}` }));
+  if (issues.length > 0) throw new ValidationError(issues);
+}
+
+const newSecret = () => `whsec_${randomBytes(24).toString('hex')}`;
+
+type PatchBody = z.infer<typeof patchOrgBody>;
+
+/** Applies a PATCH to an org: settings replaced, `licenses` and `subscribedUpTo` as shorthands. */
+function patched(org: Org, patch: PatchBody): Org {
+  let plan: Plan = patch.plan ?? org.plan;
+  if (patch.licenses !== undefined) {
+    if (plan.type !== 'per_license')
+      throw new ValidationError([{ field: 'licenses', message: 'the plan is not per_license' }]);
+    plan = { ...plan, licenses: patch.licenses };
+  }
+  if (patch.subscribedUpTo !== undefined) {
+    if (plan.type !== 'tiered')
+      throw new ValidationError([{ field: 'subscribedUpTo', message: 'the plan is not tiered' }]);
+    plan = { ...plan, subscribedUpTo: patch.subscribedUpTo };
+  }
+  const webhookUrl = patch.webhookUrl === undefined ? org.webhookUrl : patch.webhookUrl;
+  return {
+    ...org,
+    name: patch.name ?? org.name,
+    timezone: patch.timezone ?? org.timezone,
+    counting: patch.counting ?? org.counting,
+    plan,
+    fairUseCap: patch.fairUseCap === undefined ? org.fairUseCap : patch.fairUseCap,
+    autoCloseDays: patch.autoCloseDays ?? org.autoCloseDays,
+    billingEmails: patch.billingEmails ?? org.billingEmails,
+    webhookUrl,
+    webhookSecret: webhookUrl === null ? null : (org.webhookSecret ?? newSecret()),
+  };
+}
+
+export const orgRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    const findOrg = async (id: string) => {
+      const org = await ctx.store.getOrg(id);
+      if (!org) throw new NotFoundError('org', id);
+      return org;
+    };
+
+    app.post('/v1/orgs', { schema: { body: createOrgBody } }, async (request, reply) => {
+      ctx.authenticate(request);
+      const b = request.body;
+      const plan = b.plan as Plan;
+      checkPlan(plan);
+      const org: Org = {
+        ...b,
+        plan,
+        webhookSecret: b.webhookUrl === null ? null : newSecret(),
+        createdAt: ctx.now(),
+      };
+      await ctx.store.createOrg(org, ctx.now());
+      return reply.code(201).send(orgView(org));
+    });
+
+    app.get('/v1/orgs', async (request) => {
+      ctx.authenticate(request);
+      const now = ctx.now();
+      const orgs = await ctx.store.listOrgs();
+      return {
+        orgs: await Promise.all(
+          orgs.map(async (org) => {
+            const usage = await getUsage(ctx.store, org, monthOfInstant(now, org.timezone), now);
+            return {
+              ...orgView(org),
+              usage: { billable: usage.billable, allowance: allowance(org.plan), state: usage.state },
+            };
+          }),
+        ),
+      };
+    });
+
+    app.get('/v1/orgs/:org', { schema: { params: orgParams } }, async (request) => {
+      ctx.authenticate(request);
+      return orgView(await findOrg(request.params.org));
+    });
+
+    app.patch('/v1/orgs/:org', { schema: { params: orgParams, body: patchOrgBody } }, async (request) => {
+      ctx.authenticate(request);
+      const org = patched(await findOrg(request.params.org), request.body);
+      checkPlan(org.plan);
+      await ctx.store.updateOrg(org, ctx.now());
+      return orgView(org);
+    });
+
+    app.get(
+      '/v1/orgs/:org/usage',
+      { schema: { params: orgParams, querystring: monthQuery } },
+      async (request) => {
+        ctx.authenticate(request);
+        const org = await findOrg(request.params.org);
+        const now = ctx.now();
+        return getUsage(ctx.store, org, request.query.month ?? monthOfInstant(now, org.timezone), now);
+      },
+    );
+  };

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { isValidTimezone } from '../core/calendar.js';
+import { AGGREGATIONS, PRESENCES } from '../core/types.js';
+
+/** Request and response schemas: they validate requests and generate `/v1/openapi.json`. */
+
+export const ORG_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const money = z.number().int().nonnegative().describe('integer minor units');
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
+
+export const perLicensePlanSchema = z.object({
+  type: z.literal('per_license'),
+  currency,
+  unitPrice: money,
+  minimumLicenses: z.number().int().nonnegative().default(0),
+  licenses: z.number().int().nonnegative(),
+  overageUnitPrice: money.nullable().default(null),
+});
+
+export const tieredPlanSchema = z.object({
+  type: z.literal('tiered'),
+  currency,
+  tiers: z.array(z.object({ upTo: z.number().int().positive().nullable(), price: money })).min(1),
+  subscribedUpTo: z.number().int().positive().nullable(),
+});
+
+export const planSchema = z.discriminatedUnion('type', [perLicensePlanSchema, tieredPlanSchema]);
+
+export const countingSchema = z.object({
+  presence: z.enum(PRESENCES as ['activity', 'status']),
+  aggregation: z.enum(AGGREGATIONS as ['peak', 'average']),
+});
+
+const timezone = z.string().refine(isValidTimezone, 'must be an IANA timezone such as Europe/Copenhagen');
+const email = z.email();
+
+/** The settings an org may change with PATCH. */
+const orgSettings = {
+  name: z.string().min(1).max(200),
+  timezone,
+  counting: countingSchema,
+  plan: planSchema,
+  fairUseCap: z.number().int().positive().nullable(),
+  autoCloseDays: z.number().int().min(0).max(365),
+  billingEmails: z.array(email).max(50),
+  webhookUrl: z.url().nullable(),
+};
+
+export const createOrgBody = z.object({
+  id: z.string().regex(ORG_ID, 'must match ^[a-z0-9][a-z0-9_-]{0,62}$'),
+  name: orgSettings.name,
+  timezone: orgSettings.timezone.default('UTC'),
+  counting: orgSettings.counting.default({ presence: 'activity', aggregation: 'peak' }),
+  plan: orgSettings.plan,
+  fairUseCap: orgSettings.fairUseCap.default(10_000),
+  autoCloseDays: orgSettings.autoCloseDays.default(3),
+  billingEmails: orgSettings.billingEmails.default([]),
+  webhookUrl: orgSettings.webhookUrl.default(null),
+});
+
+export const patchOrgBody = z
+  .object({
+    ...orgSettings,
+    // Shorthands for the two changes customers make most.
+    licenses: z.number().int().nonnegative(),
+    subscribedUpTo: z.number().int().positive().nullable(),
+  })
+  .partial();
+
+export const orgParams = z.object({ org: z.string().min(1) });
+export const monthQuery = z.object({
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM')
+    .optional(),
+});
+
+export const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ field: z.string(), message: z.string(), index: z.number().optional() })),
+  }),
+});
