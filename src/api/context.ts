@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { Org } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { Caller } from './auth.js';
 
@@ -8,4 +9,6 @@ export interface ApiContext {
   /** The present instant (epoch ms); tests pass a fixed clock. */
   readonly now: () => number;
   readonly authenticate: (request: FastifyRequest) => Caller;
+  /** The org with this id, or NotFoundError. */
+  readonly findOrg: (orgId: string) => Promise<Org>;
 }

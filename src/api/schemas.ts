@@ -82,3 +82,48 @@ export const errorBody = z.object({
     details: z.array(z.object({ field: z.string(), message: z.string(), index: z.number().optional() })),
   }),
 });
+
+const id = z.string().min(1).max(200);
+export const nameBody = z.object({ name: z.string().min(1).max(200).optional() });
+export const projectParams = z.object({ org: z.string().min(1), project: id });
+export const teamParams = z.object({ org: z.string().min(1), team: id });
+export const memberParams = z.object({ org: z.string().min(1), member: id });
+
+export const memberBody = z.object({
+  email: z.email().nullable().optional(),
+  name: z.string().max(200).nullable().optional(),
+  kind: z.enum(['person', 'shared']).optional(),
+  projects: z.array(id).max(1000).optional(),
+  teams: z.array(id).max(1000).optional(),
+  aliases: z
+    .array(z.object({ source: id, externalId: id }))
+    .max(1000)
+    .optional(),
+  status: z.enum(['invited', 'active', 'revoked', 'deactivated']).optional(),
+});
+
+export const statusBody = z.object({
+  status: z.enum(['invited', 'active', 'revoked', 'deactivated']),
+  at: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** The ingest body is checked whole by `validateBatch`, which reports every bad event by index. */
+export const eventsBody = z.object({ events: z.array(z.unknown()) });
+
+export const membersQuery = z.object({
+  month: monthQuery.shape.month,
+  team: id.optional(),
+  project: id.optional(),
+  source: id.optional(),
+  all: z.enum(['true', 'false']).optional(),
+  format: z.enum(['json', 'csv']).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+  cursor: z.string().optional(),
+});
+
+export const inviteBody = z.object({
+  email: z.email(),
+  id: id.optional(),
+  name: z.string().max(200).optional(),
+  projects: z.array(id).max(1000).optional(),
+});

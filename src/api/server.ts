@@ -6,11 +6,16 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { NotFoundError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
+import { eventRoutes } from './routes/events.js';
+import { inviteRoutes } from './routes/invites.js';
+import { memberRoutes } from './routes/members.js';
 import { orgRoutes } from './routes/orgs.js';
+import { usageRoutes } from './routes/usage.js';
 
 export interface ServerOptions {
   readonly store: Store;
@@ -35,11 +40,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: { code: 'not_found', message: `no route ${request.method} ${request.url}`, details: [] },
-      }),
+    reply.code(404).send({
+      error: { code: 'not_found', message: `no route ${request.method} ${request.url}`, details: [] },
+    }),
   );
   await app.register(swagger, {
     openapi: { info: { title: 'seatmeter', version: '1' } },
@@ -50,13 +53,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     store: options.store,
     now: options.now ?? Date.now,
     authenticate: (request) => authenticate(request, options.adminKey),
+    findOrg: async (orgId) => {
+      const org = await options.store.getOrg(orgId);
+      if (!org) throw new NotFoundError('org', orgId);
+      return org;
+    },
   };
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get('/healthz', async (_request, reply) => {
     const ok = await options.store.ping();
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unreachable' });
   });
-  await api.register(orgRoutes(ctx));
+  for (const routes of [orgRoutes, memberRoutes, eventRoutes, usageRoutes, inviteRoutes])
+    await api.register(routes(ctx));
   api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { monthOfInstant } from '../../core/calendar.js';
-import { NotFoundError, ValidationError } from '../../core/errors.js';
+import { ValidationError } from '../../core/errors.js';
 import { allowance, type Plan, planIssues } from '../../core/plans.js';
 import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
@@ -66,11 +66,7 @@ function patched(org: Org, patch: PatchBody): Org {
 export const orgRoutes =
   (ctx: ApiContext): FastifyPluginAsyncZod =>
   async (app) => {
-    const findOrg = async (id: string) => {
-      const org = await ctx.store.getOrg(id);
-      if (!org) throw new NotFoundError('org', id);
-      return org;
-    };
+    const { findOrg } = ctx;
 
     app.post('/v1/orgs', { schema: { body: createOrgBody } }, async (request, reply) => {
       ctx.authenticate(request);

@@ -1,0 +1,19 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ValidationError } from '../../core/errors.js';
+import { validateBatch } from '../../ingest/validate-batch.js';
+import type { ApiContext } from '../context.js';
+import { eventsBody, orgParams } from '../schemas.js';
+
+/** `POST /v1/orgs/{org}/events`: a batch validated whole, stored atomically, durable on answer. */
+export const eventRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post('/v1/orgs/:org/events', { schema: { params: orgParams, body: eventsBody } }, async (request) => {
+      ctx.authenticate(request);
+      const org = await ctx.findOrg(request.params.org);
+      const now = ctx.now();
+      const batch = validateBatch(request.body.events, now);
+      if (!batch.ok) throw new ValidationError(batch.issues);
+      return ctx.store.ingest(org, batch.events, now);
+    });
+  };

@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { monthOfInstant } from '../../core/calendar.js';
+import { ConflictError, FairUseCapError } from '../../core/errors.js';
+import { type InviteCheck, inviteCheck } from '../../core/invite.js';
+import { allowance } from '../../core/plans.js';
+import type { Org } from '../../core/types.js';
+import { getUsage } from '../../usage/usage-service.js';
+import type { ApiContext } from '../context.js';
+import { inviteBody, orgParams } from '../schemas.js';
+import { memberView } from './members.js';
+
+async function check(ctx: ApiContext, org: Org): Promise<InviteCheck> {
+  const now = ctx.now();
+  const usage = await getUsage(ctx.store, org, monthOfInstant(now, org.timezone), now);
+  return inviteCheck({
+    seats: usage.current ?? 0,
+    allowance: allowance(org.plan),
+    activeAndInvited: usage.activeAndInvited,
+    fairUseCap: org.fairUseCap,
+  });
+}
+
+/** The invite check and the invite itself (SPEC.md section 4). */
+export const inviteRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/v1/orgs/:org/invites/check',
+      { schema: { params: orgParams, body: inviteBody } },
+      async (request) => {
+        ctx.authenticate(request);
+        return check(ctx, await ctx.findOrg(request.params.org));
+      },
+    );
+
+    app.post(
+      '/v1/orgs/:org/invites',
+      { schema: { params: orgParams, body: inviteBody } },
+      async (request, reply) => {
+        ctx.authenticate(request);
+        const org = await ctx.findOrg(request.params.org);
+        const result = await check(ctx, org);
+        if (result.decision === 'blocked') throw new FairUseCapError(org.fairUseCap as number);
+        const { email, name, projects } = request.body;
+        const id = request.body.id ?? email.toLowerCase();
+        if (await ctx.store.getMember(org.id, id))
+          throw new ConflictError('member_exists', `member '${id}' exists already`);
+        const now = ctx.now();
+        await ctx.store.putMember(
+          org.id,
+          {
+            id,
+            email,
+            ...(name === undefined ? {} : { name }),
+            ...(projects === undefined ? {} : { projects }),
+          },
+          now,
+        );
+        const member = await ctx.store.appendStatus(org.id, id, 'invited', now, now);
+        return reply.code(201).send({ member: memberView(member), check: result });
+      },
+    );
+  };

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ApiContext } from '../context.js';
+import { memberBody, memberParams, nameBody, projectParams, statusBody, teamParams } from '../schemas.js';
+
+/** Projects, teams, members and status history. */
+export const memberRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.put(
+      '/v1/orgs/:org/projects/:project',
+      { schema: { params: projectParams, body: nameBody } },
+      async (request) => {
+        ctx.authenticate(request);
+        const { org, project } = request.params;
+        await ctx.findOrg(org);
+        const name = request.body.name ?? project;
+        await ctx.store.putProject(org, project, name);
+        return { id: project, name };
+      },
+    );
+
+    app.put(
+      '/v1/orgs/:org/teams/:team',
+      { schema: { params: teamParams, body: nameBody } },
+      async (request) => {
+        ctx.authenticate(request);
+        const { org, team } = request.params;
+        await ctx.findOrg(org);
+        const name = request.body.name ?? team;
+        await ctx.store.putTeam(org, team, name);
+        return { id: team, name };
+      },
+    );
+
+    app.put(
+      '/v1/orgs/:org/members/:member',
+      { schema: { params: memberParams, body: memberBody } },
+      async (request) => {
+        ctx.authenticate(request);
+        const { org, member } = request.params;
+        await ctx.findOrg(org);
+        const { status, ...fields } = request.body;
+        const now = ctx.now();
+        let saved = await ctx.store.putMember(org, { id: member, ...definedOnly(fields) }, now);
+        if (status !== undefined && status !== saved.status) {
+          saved = await ctx.store.appendStatus(org, member, status, now, now);
+        }
+        return memberView(saved);
+      },
+    );
+
+    app.post(
+      '/v1/orgs/:org/members/:member/status',
+      { schema: { params: memberParams, body: statusBody } },
+      async (request) => {
+        ctx.authenticate(request);
+        const { org, member } = request.params;
+        await ctx.findOrg(org);
+        const now = ctx.now();
+        const at = request.body.at === undefined ? now : Date.parse(request.body.at);
+        return memberView(await ctx.store.appendStatus(org, member, request.body.status, at, now));
+      },
+    );
+  };
+
+/** Drops keys whose value is undefined, for exact optional property types. */
+function definedOnly<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
+
+export function memberView(m: import('../../core/types.js').Member) {
+  return { ...m, createdAt: new Date(m.createdAt).toISOString() };
+}

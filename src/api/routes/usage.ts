@@ -1,0 +1,101 @@
+import { stringify } from 'csv-stringify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { monthOfInstant } from '../../core/calendar.js';
+import { type MemberUsage, membersUsage, projectsUsage } from '../../usage/usage-service.js';
+import type { ApiContext } from '../context.js';
+import { membersQuery, monthQuery, orgParams } from '../schemas.js';
+
+const CSV_COLUMNS = [
+  'id',
+  'email',
+  'name',
+  'kind',
+  'status',
+  'billable',
+  'reason',
+  'daysCounted',
+  'firstDay',
+  'lastDay',
+  'projects',
+  'teams',
+  'sources',
+] as const;
+
+/**
+ * A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is
+ * made inert with a leading apostrophe.
+ */
+export function inertCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function csvRow(m: MemberUsage): string[] {
+  const sources = Object.entries(m.sources)
+    .map(([s, n]) => `${s}:${n}`)
+    .join(';');
+  return [
+    m.id,
+    m.email ?? '',
+    m.name ?? '',
+    m.kind,
+    m.status ?? '',
+    String(m.billable),
+    m.reason,
+    String(m.daysCounted),
+    m.firstDay ?? '',
+    m.lastDay ?? '',
+    m.projects.join(';'),
+    m.teams.join(';'),
+    sources,
+  ].map(inertCell);
+}
+
+export const usageRoutes =
+  (ctx: ApiContext): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/v1/orgs/:org/usage/members',
+      { schema: { params: orgParams, querystring: membersQuery } },
+      async (request, reply) => {
+        ctx.authenticate(request);
+        const org = await ctx.findOrg(request.params.org);
+        const q = request.query;
+        const month = q.month ?? monthOfInstant(ctx.now(), org.timezone);
+        const { members, totals } = await membersUsage(ctx.store, org, month, {
+          team: q.team,
+          project: q.project,
+          source: q.source,
+          all: q.all === 'true',
+        });
+        const wantsCsv =
+          q.format === 'csv' || (q.format === undefined && request.headers.accept?.includes('text/csv'));
+        if (wantsCsv) {
+          const csv = stringify({ header: true, columns: [...CSV_COLUMNS] });
+          reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="${org.id}-${month}-members.csv"`);
+          setImmediate(() => {
+            for (const m of members) csv.write(csvRow(m));
+            csv.end();
+          });
+          return reply.send(csv);
+        }
+        const limit = q.limit ?? 100_000;
+        const start = q.cursor === undefined ? 0 : members.findIndex((m) => m.id > (q.cursor as string));
+        const page = start < 0 ? [] : members.slice(start, start + limit);
+        const last = page.at(-1);
+        const more = start >= 0 && start + limit < members.length;
+        return { members: page, totals, nextCursor: more && last ? last.id : null };
+      },
+    );
+
+    app.get(
+      '/v1/orgs/:org/usage/projects',
+      { schema: { params: orgParams, querystring: monthQuery } },
+      async (request) => {
+        ctx.authenticate(request);
+        const org = await ctx.findOrg(request.params.org);
+        return projectsUsage(ctx.store, org, request.query.month ?? monthOfInstant(ctx.now(), org.timezone));
+      },
+    );
+  };
