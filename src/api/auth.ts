@@ -1,9 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { UnauthorizedError } from '../core/errors.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/errors.js';
+import type { Store, StoredApiKey } from '../store/store.js';
 
-/** Who is calling. Org keys with scopes arrive with the keys work; today only the operator. */
-export type Caller = { readonly kind: 'operator' };
+export type Scope = 'ingest' | 'read' | 'admin';
+export const SCOPES: readonly Scope[] = ['ingest', 'read', 'admin'];
+
+/** Who is calling: the operator (env `SEATMETER_ADMIN_KEY`) or an org key with scopes. */
+export type Caller =
+  | { readonly kind: 'operator' }
+  | { readonly kind: 'org'; readonly orgId: string; readonly scopes: readonly Scope[] };
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -11,11 +17,48 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+// Org keys read `sm_<org>.<keyId>.<secret>`: the org and key id locate the stored hash (keyed by
+// org first, like every table); the secret is random, so a plain SHA-256 of it is a safe hash.
+const KEY_RE = /^sm_([a-z0-9][a-z0-9_-]{0,62})\.([a-f0-9]{16})\.([A-Za-z0-9_-]{32,})$/;
+
+/** A new org key: the full key (shown once) and what is stored of it. */
+export function newApiKey(orgId: string, scopes: readonly Scope[]): { key: string; stored: StoredApiKey } {
+  const keyId = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  return { key: `sm_${orgId}.${keyId}.${secret}`, stored: { keyId, secretHash: hashSecret(secret), scopes } };
+}
+
 /** The caller behind `Authorization: Bearer <key>`; UnauthorizedError without a valid key. */
-export function authenticate(request: FastifyRequest, adminKey: string | undefined): Caller {
+export async function authenticate(
+  request: FastifyRequest,
+  adminKey: string | undefined,
+  store: Store,
+): Promise<Caller> {
   const header = request.headers.authorization;
   const key = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
   if (!key) throw new UnauthorizedError('send an API key as Authorization: Bearer <key>');
   if (adminKey !== undefined && adminKey.length > 0 && sameSecret(key, adminKey)) return { kind: 'operator' };
+  const m = KEY_RE.exec(key);
+  if (m) {
+    const [, orgId, keyId, secret] = m as unknown as [string, string, string, string];
+    const stored = await store.getApiKey(orgId, keyId);
+    if (stored && sameSecret(hashSecret(secret), stored.secretHash)) {
+      return { kind: 'org', orgId, scopes: stored.scopes as Scope[] };
+    }
+  }
   throw new UnauthorizedError('the API key is not valid');
+}
+
+/**
+ * May this caller act on `orgId` with `scope`? The operator may do everything. An org key sees only
+ * its own org: another org's resources answer 404, as if they did not exist; a missing scope is
+ * 403. `orgId` null marks an operator-only route.
+ */
+export function authorize(caller: Caller, orgId: string | null, scope: Scope): void {
+  if (caller.kind === 'operator') return;
+  if (orgId === null) throw new ForbiddenError('only the operator key may do this');
+  if (caller.orgId !== orgId) throw new NotFoundError('org', orgId);
+  if (!caller.scopes.includes(scope)) throw new ForbiddenError(`this key lacks the '${scope}' scope`);
 }

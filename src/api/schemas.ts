@@ -127,3 +127,7 @@ export const inviteBody = z.object({
   name: z.string().max(200).optional(),
   projects: z.array(id).max(1000).optional(),
 });
+
+export const createKeyBody = z.object({
+  scopes: z.array(z.enum(['ingest', 'read', 'admin'])).min(1),
+});

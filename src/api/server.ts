@@ -8,7 +8,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { NotFoundError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import { authenticate } from './auth.js';
+import { authenticate, authorize } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
 import { eventRoutes } from './routes/events.js';
@@ -49,14 +49,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     transform: jsonSchemaTransform,
   });
 
+  const findOrg = async (orgId: string) => {
+    const org = await options.store.getOrg(orgId);
+    if (!org) throw new NotFoundError('org', orgId);
+    return org;
+  };
+  const access: ApiContext['access'] = async (request, orgId, scope) => {
+    const caller = await authenticate(request, options.adminKey, options.store);
+    authorize(caller, orgId, scope);
+    return caller;
+  };
   const ctx: ApiContext = {
     store: options.store,
     now: options.now ?? Date.now,
-    authenticate: (request) => authenticate(request, options.adminKey),
-    findOrg: async (orgId) => {
-      const org = await options.store.getOrg(orgId);
-      if (!org) throw new NotFoundError('org', orgId);
-      return org;
+    access,
+    findOrg,
+    orgFor: async (request, orgId, scope) => {
+      const caller = await access(request, orgId, scope);
+      return { caller, org: await findOrg(orgId) };
     },
   };
   const api = app.withTypeProvider<ZodTypeProvider>();

@@ -12,6 +12,7 @@ import type {
   MemberHistory,
   MemberInput,
   Store,
+  StoredApiKey,
   StoredStatement,
 } from './store.js';
 
@@ -513,6 +514,31 @@ export abstract class KyselyStore implements Store {
       .onConflict((oc) => oc.columns(['org_id', 'month']).doNothing())
       .execute();
     return (await this.getStatement(orgId, month)) as StoredStatement;
+  }
+
+  async saveApiKey(orgId: string, key: StoredApiKey, now: number): Promise<void> {
+    await this.db
+      .insertInto('api_keys')
+      .values({
+        org_id: orgId,
+        key_id: key.keyId,
+        secret_hash: key.secretHash,
+        scopes: JSON.stringify(key.scopes),
+        created_at: now,
+      })
+      .execute();
+  }
+
+  async getApiKey(orgId: string, keyId: string): Promise<StoredApiKey | undefined> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('key_id', '=', keyId)
+      .executeTakeFirst();
+    return row
+      ? { keyId: row.key_id, secretHash: row.secret_hash, scopes: JSON.parse(row.scopes) }
+      : undefined;
   }
 
   async getStatement(orgId: string, month: string): Promise<StoredStatement | undefined> {

@@ -57,4 +57,5 @@ export interface Database {
   activity_days: { org_id: string; day: number; member_id: string; source: string; events: number };
   late_events: { org_id: string; month: string; events: number };
   statements: { org_id: string; month: string; closed_at: number; body: string };
+  api_keys: { org_id: string; key_id: string; secret_hash: string; scopes: string; created_at: number };
 }

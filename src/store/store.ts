@@ -101,6 +101,16 @@ export interface Store {
    */
   saveStatement(orgId: string, month: string, closedAt: number, body: unknown): Promise<StoredStatement>;
   getStatement(orgId: string, month: string): Promise<StoredStatement | undefined>;
+
+  /** Stores an org key's id, the hash of its secret and its scopes. */
+  saveApiKey(orgId: string, key: StoredApiKey, now: number): Promise<void>;
+  getApiKey(orgId: string, keyId: string): Promise<StoredApiKey | undefined>;
+}
+
+export interface StoredApiKey {
+  readonly keyId: string;
+  readonly secretHash: string;
+  readonly scopes: readonly string[];
 }
 
 export interface StoredStatement {

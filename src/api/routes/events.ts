@@ -9,8 +9,7 @@ export const eventRoutes =
   (ctx: ApiContext): FastifyPluginAsyncZod =>
   async (app) => {
     app.post('/v1/orgs/:org/events', { schema: { params: orgParams, body: eventsBody } }, async (request) => {
-      ctx.authenticate(request);
-      const org = await ctx.findOrg(request.params.org);
+      const { org } = await ctx.orgFor(request, request.params.org, 'ingest');
       const now = ctx.now();
       const batch = validateBatch(request.body.events, now);
       if (!batch.ok) throw new ValidationError(batch.issues);

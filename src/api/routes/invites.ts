@@ -28,8 +28,8 @@ export const inviteRoutes =
       '/v1/orgs/:org/invites/check',
       { schema: { params: orgParams, body: inviteBody } },
       async (request) => {
-        ctx.authenticate(request);
-        return check(ctx, await ctx.findOrg(request.params.org));
+        const { org } = await ctx.orgFor(request, request.params.org, 'read');
+        return check(ctx, org);
       },
     );
 
@@ -37,8 +37,7 @@ export const inviteRoutes =
       '/v1/orgs/:org/invites',
       { schema: { params: orgParams, body: inviteBody } },
       async (request, reply) => {
-        ctx.authenticate(request);
-        const org = await ctx.findOrg(request.params.org);
+        const { org } = await ctx.orgFor(request, request.params.org, 'admin');
         const result = await check(ctx, org);
         if (result.decision === 'blocked') throw new FairUseCapError(org.fairUseCap as number);
         const { email, name, projects } = request.body;

@@ -10,9 +10,8 @@ export const memberRoutes =
       '/v1/orgs/:org/projects/:project',
       { schema: { params: projectParams, body: nameBody } },
       async (request) => {
-        ctx.authenticate(request);
         const { org, project } = request.params;
-        await ctx.findOrg(org);
+        await ctx.orgFor(request, org, 'admin');
         const name = request.body.name ?? project;
         await ctx.store.putProject(org, project, name);
         return { id: project, name };
@@ -23,9 +22,8 @@ export const memberRoutes =
       '/v1/orgs/:org/teams/:team',
       { schema: { params: teamParams, body: nameBody } },
       async (request) => {
-        ctx.authenticate(request);
         const { org, team } = request.params;
-        await ctx.findOrg(org);
+        await ctx.orgFor(request, org, 'admin');
         const name = request.body.name ?? team;
         await ctx.store.putTeam(org, team, name);
         return { id: team, name };
@@ -36,9 +34,8 @@ export const memberRoutes =
       '/v1/orgs/:org/members/:member',
       { schema: { params: memberParams, body: memberBody } },
       async (request) => {
-        ctx.authenticate(request);
         const { org, member } = request.params;
-        await ctx.findOrg(org);
+        await ctx.orgFor(request, org, 'admin');
         const { status, ...fields } = request.body;
         const now = ctx.now();
         let saved = await ctx.store.putMember(org, { id: member, ...definedOnly(fields) }, now);
@@ -53,9 +50,8 @@ export const memberRoutes =
       '/v1/orgs/:org/members/:member/status',
       { schema: { params: memberParams, body: statusBody } },
       async (request) => {
-        ctx.authenticate(request);
         const { org, member } = request.params;
-        await ctx.findOrg(org);
+        await ctx.orgFor(request, org, 'admin');
         const now = ctx.now();
         const at = request.body.at === undefined ? now : Date.parse(request.body.at);
         return memberView(await ctx.store.appendStatus(org, member, request.body.status, at, now));

@@ -6,11 +6,12 @@ import { ValidationError } from '../../core/errors.js';
 import { allowance, type Plan, planIssues } from '../../core/plans.js';
 import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
+import { type Caller, newApiKey } from '../auth.js';
 import type { ApiContext } from '../context.js';
-import { createOrgBody, monthQuery, orgParams, patchOrgBody } from '../schemas.js';
+import { createKeyBody, createOrgBody, monthQuery, orgParams, patchOrgBody } from '../schemas.js';
 
 /** The API's view of an org (SPEC.md section 6). The webhook secret is shown to operator and admin keys. */
-export function orgView(org: Org) {
+export function orgView(org: Org, showSecrets = true) {
   return {
     id: org.id,
     name: org.name,
@@ -21,7 +22,7 @@ export function orgView(org: Org) {
     autoCloseDays: org.autoCloseDays,
     billingEmails: org.billingEmails,
     webhookUrl: org.webhookUrl,
-    webhookSecret: org.webhookSecret,
+    webhookSecret: showSecrets ? org.webhookSecret : undefined,
     createdAt: new Date(org.createdAt).toISOString(),
   };
 }
@@ -66,10 +67,8 @@ function patched(org: Org, patch: PatchBody): Org {
 export const orgRoutes =
   (ctx: ApiContext): FastifyPluginAsyncZod =>
   async (app) => {
-    const { findOrg } = ctx;
-
     app.post('/v1/orgs', { schema: { body: createOrgBody } }, async (request, reply) => {
-      ctx.authenticate(request);
+      await ctx.access(request, null, 'admin');
       const b = request.body;
       const plan = b.plan as Plan;
       checkPlan(plan);
@@ -84,7 +83,7 @@ export const orgRoutes =
     });
 
     app.get('/v1/orgs', async (request) => {
-      ctx.authenticate(request);
+      await ctx.access(request, null, 'read');
       const now = ctx.now();
       const orgs = await ctx.store.listOrgs();
       return {
@@ -101,26 +100,44 @@ export const orgRoutes =
     });
 
     app.get('/v1/orgs/:org', { schema: { params: orgParams } }, async (request) => {
-      ctx.authenticate(request);
-      return orgView(await findOrg(request.params.org));
+      const { org, caller } = await ctx.orgFor(request, request.params.org, 'read');
+      return orgView(org, canSeeSecrets(caller));
     });
 
     app.patch('/v1/orgs/:org', { schema: { params: orgParams, body: patchOrgBody } }, async (request) => {
-      ctx.authenticate(request);
-      const org = patched(await findOrg(request.params.org), request.body);
+      const found = await ctx.orgFor(request, request.params.org, 'admin');
+      const org = patched(found.org, request.body);
       checkPlan(org.plan);
       await ctx.store.updateOrg(org, ctx.now());
       return orgView(org);
     });
 
+    app.post(
+      '/v1/orgs/:org/keys',
+      { schema: { params: orgParams, body: createKeyBody } },
+      async (request, reply) => {
+        await ctx.access(request, null, 'admin');
+        const org = await ctx.findOrg(request.params.org);
+        const scopes = [...new Set(request.body.scopes)];
+        const { key, stored } = newApiKey(org.id, scopes);
+        await ctx.store.saveApiKey(org.id, stored, ctx.now());
+        // The key is shown this once; only a hash of its secret is kept.
+        return reply.code(201).send({ id: stored.keyId, key, scopes });
+      },
+    );
+
     app.get(
       '/v1/orgs/:org/usage',
       { schema: { params: orgParams, querystring: monthQuery } },
       async (request) => {
-        ctx.authenticate(request);
-        const org = await findOrg(request.params.org);
+        const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const now = ctx.now();
         return getUsage(ctx.store, org, request.query.month ?? monthOfInstant(now, org.timezone), now);
       },
     );
   };
+
+/** Webhook secrets are shown to the operator and to `admin` keys only. */
+function canSeeSecrets(caller: Caller): boolean {
+  return caller.kind === 'operator' || caller.scopes.includes('admin');
+}

@@ -57,8 +57,7 @@ export const usageRoutes =
       '/v1/orgs/:org/usage/members',
       { schema: { params: orgParams, querystring: membersQuery } },
       async (request, reply) => {
-        ctx.authenticate(request);
-        const org = await ctx.findOrg(request.params.org);
+        const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const q = request.query;
         const month = q.month ?? monthOfInstant(ctx.now(), org.timezone);
         const { members, totals } = await membersUsage(ctx.store, org, month, {
@@ -93,8 +92,7 @@ export const usageRoutes =
       '/v1/orgs/:org/usage/projects',
       { schema: { params: orgParams, querystring: monthQuery } },
       async (request) => {
-        ctx.authenticate(request);
-        const org = await ctx.findOrg(request.params.org);
+        const { org } = await ctx.orgFor(request, request.params.org, 'read');
         return projectsUsage(ctx.store, org, request.query.month ?? monthOfInstant(ctx.now(), org.timezone));
       },
     );
