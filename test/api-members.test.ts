@@ -1,192 +1,199 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/api/server.js';
-import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { BACKENDS } from './support/backends.js';
 import { perLicensePlan, tieredPlan } from './support/fixtures.js';
 
 const ADMIN = 'operator-secret';
 const NOW = Date.parse('2026-10-20T12:00:00Z');
 const headers = { authorization: `Bearer ${ADMIN}` };
 
-describe('HTTP API: members, events, usage views and invites (SQLite)', () => {
-  let dir: string;
-  let store: Store;
-  let app: FastifyInstance;
-  const call = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
-    app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+for (const make of BACKENDS) {
+  const backend = make();
+  describe(`HTTP API: members, events, usage views and invites (${backend.name})`, () => {
+    let store: Store;
+    let app: FastifyInstance;
+    const call = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
+      app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'seatmeter-api-'));
-    store = openStore(`sqlite:${join(dir, 'api.db')}`);
-    await store.migrate();
-    app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
-    await call('POST', '/v1/orgs', {
-      id: 'calls',
-      name: 'Calls',
-      timezone: 'Europe/Copenhagen',
-      plan: perLicensePlan({ licenses: 3 }),
-    });
-  });
-  afterAll(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('creates projects, teams and members, and appends status', async () => {
-    expect((await call('PUT', '/v1/orgs/calls/projects/sales', { name: 'Sales' })).json()).toEqual({
-      id: 'sales',
-      name: 'Sales',
-    });
-    expect((await call('PUT', '/v1/orgs/calls/teams/red', {})).statusCode).toBe(200);
-    const ann = await call('PUT', '/v1/orgs/calls/members/ann', {
-      email: 'ann@calls.example',
-      name: '=HYPERLINK("http://evil")',
-      projects: ['sales'],
-      teams: ['red'],
-      aliases: [{ source: 'adversus', externalId: '17' }],
-      status: 'active',
-    });
-    expect(ann.statusCode).toBe(200);
-    expect(ann.json()).toMatchObject({
-      id: 'ann',
-      status: 'active',
-      aliases: [{ source: 'adversus', externalId: '17' }],
-    });
-    const taken = await call('PUT', '/v1/orgs/calls/members/bob', { email: 'ANN@calls.example' });
-    expect(taken.statusCode).toBe(409);
-    // A change back in time does not replace the latest status; one at the same instant does.
-    const earlier = await call('POST', '/v1/orgs/calls/members/ann/status', {
-      status: 'revoked',
-      at: '2026-10-01T00:00:00Z',
-    });
-    expect(earlier.json()).toMatchObject({ status: 'active' });
-    const status = await call('POST', '/v1/orgs/calls/members/ann/status', { status: 'deactivated' });
-    expect(status.json()).toMatchObject({ status: 'deactivated' });
-    const back = await call('POST', '/v1/orgs/calls/members/ann/status', { status: 'active' });
-    expect(back.json()).toMatchObject({ status: 'active' });
-    expect((await call('POST', '/v1/orgs/calls/members/ghost/status', { status: 'active' })).statusCode).toBe(
-      404,
-    );
-    expect(
-      (await call('POST', '/v1/orgs/calls/members/ann/status', { status: 'sleeping' })).json(),
-    ).toMatchObject({
-      error: { details: [{ field: 'status' }] },
-    });
-  });
-
-  it('rejects a batch with one bad event whole, naming its index, and counts re-sent events once', async () => {
-    const good = [
-      { id: 'e1', member: '17', source: 'adversus', occurredAt: '2026-10-01T09:00:00+02:00' },
-      { id: 'e2', member: 'bob', source: 'calls', occurredAt: '2026-10-01T10:00:00+02:00', project: 'sales' },
-      { id: 'e3', source: 'marketing', occurredAt: '2026-10-02T10:00:00+02:00' },
-    ];
-    const bad = await call('POST', '/v1/orgs/calls/events', {
-      events: [...good, { id: 'e4', source: 'calls', occurredAt: '2026-10-01 10:00' }],
-    });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: { details: [{ index: 3, field: 'occurredAt' }] } });
-    const before = (await call('GET', '/v1/orgs/calls/usage?month=2026-10')).json() as {
-      days: Array<{ count: number }>;
-    };
-    expect(before.days.every((d) => d.count === 0)).toBe(true);
-    expect((await call('POST', '/v1/orgs/calls/events', { events: good })).json()).toEqual({
-      accepted: 3,
-      duplicates: 0,
-      late: 0,
-    });
-    expect((await call('POST', '/v1/orgs/calls/events', { events: good })).json()).toEqual({
-      accepted: 0,
-      duplicates: 3,
-      late: 0,
-    });
-    const usage = (await call('GET', '/v1/orgs/calls/usage?month=2026-10')).json() as {
-      days: Array<{ count: number }>;
-    };
-    expect(usage.days.slice(0, 2).map((d) => d.count)).toEqual([2, 1]);
-  });
-
-  it('lists members as JSON and as CSV with formulas made inert', async () => {
-    const json = (await call('GET', '/v1/orgs/calls/usage/members?month=2026-10')).json() as {
-      members: Array<{ id: string; sources: Record<string, number> }>;
-      totals: { members: number; billable: number };
-      nextCursor: string | null;
-    };
-    expect(json.members.map((m) => m.id)).toEqual(['ann', 'bob', 'marketing']);
-    expect(json.totals).toEqual({ members: 3, billable: 3 });
-    expect(json.nextCursor).toBeNull();
-    const page = (
-      await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&limit=2')
-    ).json() as typeof json;
-    expect(page.members.map((m) => m.id)).toEqual(['ann', 'bob']);
-    expect(page.nextCursor).toBe('bob');
-    const rest = (
-      await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&limit=2&cursor=bob')
-    ).json() as typeof json;
-    expect(rest.members.map((m) => m.id)).toEqual(['marketing']);
-    expect((await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&team=red')).json()).toMatchObject({
-      members: [{ id: 'ann' }],
+    beforeAll(async () => {
+      store = await backend.open();
+      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
+      await call('POST', '/v1/orgs', {
+        id: 'calls',
+        name: 'Calls',
+        timezone: 'Europe/Copenhagen',
+        plan: perLicensePlan({ licenses: 3 }),
+      });
+    }, 120_000);
+    afterAll(async () => {
+      await app.close();
+      await store.close();
+      await backend.teardown();
     });
 
-    const csv = await app.inject({
-      method: 'GET',
-      url: '/v1/orgs/calls/usage/members?month=2026-10',
-      headers: { ...headers, accept: 'text/csv' },
+    it('creates projects, teams and members, and appends status', async () => {
+      expect((await call('PUT', '/v1/orgs/calls/projects/sales', { name: 'Sales' })).json()).toEqual({
+        id: 'sales',
+        name: 'Sales',
+      });
+      expect((await call('PUT', '/v1/orgs/calls/teams/red', {})).statusCode).toBe(200);
+      const ann = await call('PUT', '/v1/orgs/calls/members/ann', {
+        email: 'ann@calls.example',
+        name: '=HYPERLINK("http://evil")',
+        projects: ['sales'],
+        teams: ['red'],
+        aliases: [{ source: 'adversus', externalId: '17' }],
+        status: 'active',
+      });
+      expect(ann.statusCode).toBe(200);
+      expect(ann.json()).toMatchObject({
+        id: 'ann',
+        status: 'active',
+        aliases: [{ source: 'adversus', externalId: '17' }],
+      });
+      const taken = await call('PUT', '/v1/orgs/calls/members/bob', { email: 'ANN@calls.example' });
+      expect(taken.statusCode).toBe(409);
+      // A change back in time does not replace the latest status; one at the same instant does.
+      const earlier = await call('POST', '/v1/orgs/calls/members/ann/status', {
+        status: 'revoked',
+        at: '2026-10-01T00:00:00Z',
+      });
+      expect(earlier.json()).toMatchObject({ status: 'active' });
+      const status = await call('POST', '/v1/orgs/calls/members/ann/status', { status: 'deactivated' });
+      expect(status.json()).toMatchObject({ status: 'deactivated' });
+      const back = await call('POST', '/v1/orgs/calls/members/ann/status', { status: 'active' });
+      expect(back.json()).toMatchObject({ status: 'active' });
+      expect(
+        (await call('POST', '/v1/orgs/calls/members/ghost/status', { status: 'active' })).statusCode,
+      ).toBe(404);
+      expect(
+        (await call('POST', '/v1/orgs/calls/members/ann/status', { status: 'sleeping' })).json(),
+      ).toMatchObject({
+        error: { details: [{ field: 'status' }] },
+      });
     });
-    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-    const rows = parse(csv.body, { columns: true }) as Array<Record<string, string>>;
-    expect(rows.map((r) => r.id)).toEqual(['ann', 'bob', 'marketing']);
-    expect(rows[0]).toMatchObject({
-      name: `'=HYPERLINK("http://evil")`,
-      billable: 'true',
-      sources: 'adversus:1',
-    });
-    expect((await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&format=csv')).body).toBe(csv.body);
-  });
 
-  it('counts members per project and once in the total', async () => {
-    expect((await call('GET', '/v1/orgs/calls/usage/projects?month=2026-10')).json()).toEqual({
-      projects: [{ id: 'sales', name: 'Sales', members: 2, billable: 2 }],
-      total: { members: 3, billable: 3 },
+    it('rejects a batch with one bad event whole, naming its index, and counts re-sent events once', async () => {
+      const good = [
+        { id: 'e1', member: '17', source: 'adversus', occurredAt: '2026-10-01T09:00:00+02:00' },
+        {
+          id: 'e2',
+          member: 'bob',
+          source: 'calls',
+          occurredAt: '2026-10-01T10:00:00+02:00',
+          project: 'sales',
+        },
+        { id: 'e3', source: 'marketing', occurredAt: '2026-10-02T10:00:00+02:00' },
+      ];
+      const bad = await call('POST', '/v1/orgs/calls/events', {
+        events: [...good, { id: 'e4', source: 'calls', occurredAt: '2026-10-01 10:00' }],
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: { details: [{ index: 3, field: 'occurredAt' }] } });
+      const before = (await call('GET', '/v1/orgs/calls/usage?month=2026-10')).json() as {
+        days: Array<{ count: number }>;
+      };
+      expect(before.days.every((d) => d.count === 0)).toBe(true);
+      expect((await call('POST', '/v1/orgs/calls/events', { events: good })).json()).toEqual({
+        accepted: 3,
+        duplicates: 0,
+        late: 0,
+      });
+      expect((await call('POST', '/v1/orgs/calls/events', { events: good })).json()).toEqual({
+        accepted: 0,
+        duplicates: 3,
+        late: 0,
+      });
+      const usage = (await call('GET', '/v1/orgs/calls/usage?month=2026-10')).json() as {
+        days: Array<{ count: number }>;
+      };
+      expect(usage.days.slice(0, 2).map((d) => d.count)).toEqual([2, 1]);
     });
-  });
 
-  it('decides invites ok, warning, breach and blocked, and refuses a blocked invite with 409', async () => {
-    await call('POST', '/v1/orgs', { id: 'app', name: 'App', plan: tieredPlan(20), fairUseCap: 25 });
-    const events = (n: number, tag: string) => ({
-      events: Array.from({ length: n }, (_, i) => ({
-        id: `${tag}${i}`,
-        member: `${tag}${i}`,
-        source: 'app',
-        occurredAt: '2026-10-20T10:00:00Z',
-      })),
+    it('lists members as JSON and as CSV with formulas made inert', async () => {
+      const json = (await call('GET', '/v1/orgs/calls/usage/members?month=2026-10')).json() as {
+        members: Array<{ id: string; sources: Record<string, number> }>;
+        totals: { members: number; billable: number };
+        nextCursor: string | null;
+      };
+      expect(json.members.map((m) => m.id)).toEqual(['ann', 'bob', 'marketing']);
+      expect(json.totals).toEqual({ members: 3, billable: 3 });
+      expect(json.nextCursor).toBeNull();
+      const page = (
+        await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&limit=2')
+      ).json() as typeof json;
+      expect(page.members.map((m) => m.id)).toEqual(['ann', 'bob']);
+      expect(page.nextCursor).toBe('bob');
+      const rest = (
+        await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&limit=2&cursor=bob')
+      ).json() as typeof json;
+      expect(rest.members.map((m) => m.id)).toEqual(['marketing']);
+      expect((await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&team=red')).json()).toMatchObject(
+        {
+          members: [{ id: 'ann' }],
+        },
+      );
+
+      const csv = await app.inject({
+        method: 'GET',
+        url: '/v1/orgs/calls/usage/members?month=2026-10',
+        headers: { ...headers, accept: 'text/csv' },
+      });
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      const rows = parse(csv.body, { columns: true }) as Array<Record<string, string>>;
+      expect(rows.map((r) => r.id)).toEqual(['ann', 'bob', 'marketing']);
+      expect(rows[0]).toMatchObject({
+        name: `'=HYPERLINK("http://evil")`,
+        billable: 'true',
+        sources: 'adversus:1',
+      });
+      expect((await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&format=csv')).body).toBe(
+        csv.body,
+      );
     });
-    const decide = async () =>
-      (await call('POST', '/v1/orgs/app/invites/check', { email: 'new@app.example' })).json();
-    expect(await decide()).toMatchObject({ decision: 'ok', seats: 0, after: 1, allowance: 20, percent: 5 });
-    await call('POST', '/v1/orgs/app/events', events(18, 'a'));
-    expect(await decide()).toMatchObject({ decision: 'warning', seats: 18, after: 19, percent: 95 });
-    await call('POST', '/v1/orgs/app/events', events(2, 'b'));
-    expect(await decide()).toMatchObject({ decision: 'breach', seats: 20, after: 21 });
-    const invited = await call('POST', '/v1/orgs/app/invites', {
-      email: 'Eve@App.example',
-      projects: ['web'],
+
+    it('counts members per project and once in the total', async () => {
+      expect((await call('GET', '/v1/orgs/calls/usage/projects?month=2026-10')).json()).toEqual({
+        projects: [{ id: 'sales', name: 'Sales', members: 2, billable: 2 }],
+        total: { members: 3, billable: 3 },
+      });
     });
-    expect(invited.statusCode).toBe(201);
-    expect(invited.json()).toMatchObject({
-      member: { id: 'eve@app.example', status: 'invited' },
-      check: { decision: 'breach' },
+
+    it('decides invites ok, warning, breach and blocked, and refuses a blocked invite with 409', async () => {
+      await call('POST', '/v1/orgs', { id: 'app', name: 'App', plan: tieredPlan(20), fairUseCap: 25 });
+      const events = (n: number, tag: string) => ({
+        events: Array.from({ length: n }, (_, i) => ({
+          id: `${tag}${i}`,
+          member: `${tag}${i}`,
+          source: 'app',
+          occurredAt: '2026-10-20T10:00:00Z',
+        })),
+      });
+      const decide = async () =>
+        (await call('POST', '/v1/orgs/app/invites/check', { email: 'new@app.example' })).json();
+      expect(await decide()).toMatchObject({ decision: 'ok', seats: 0, after: 1, allowance: 20, percent: 5 });
+      await call('POST', '/v1/orgs/app/events', events(18, 'a'));
+      expect(await decide()).toMatchObject({ decision: 'warning', seats: 18, after: 19, percent: 95 });
+      await call('POST', '/v1/orgs/app/events', events(2, 'b'));
+      expect(await decide()).toMatchObject({ decision: 'breach', seats: 20, after: 21 });
+      const invited = await call('POST', '/v1/orgs/app/invites', {
+        email: 'Eve@App.example',
+        projects: ['web'],
+      });
+      expect(invited.statusCode).toBe(201);
+      expect(invited.json()).toMatchObject({
+        member: { id: 'eve@app.example', status: 'invited' },
+        check: { decision: 'breach' },
+      });
+      await call('POST', '/v1/orgs/app/events', events(4, 'c'));
+      expect(await decide()).toMatchObject({ decision: 'blocked' });
+      const refused = await call('POST', '/v1/orgs/app/invites', { email: 'late@app.example' });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json()).toMatchObject({ error: { code: 'fair_use_cap_reached' } });
+      expect(await store.getMember('app', 'late@app.example')).toBeUndefined();
     });
-    await call('POST', '/v1/orgs/app/events', events(4, 'c'));
-    expect(await decide()).toMatchObject({ decision: 'blocked' });
-    const refused = await call('POST', '/v1/orgs/app/invites', { email: 'late@app.example' });
-    expect(refused.statusCode).toBe(409);
-    expect(refused.json()).toMatchObject({ error: { code: 'fair_use_cap_reached' } });
-    expect(await store.getMember('app', 'late@app.example')).toBeUndefined();
   });
-});
+}

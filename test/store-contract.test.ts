@@ -1,60 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
 import { ConflictError, NotFoundError } from '../src/core/errors.js';
 import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
-import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { BACKENDS } from './support/backends.js';
 import { makeOrg } from './support/fixtures.js';
-import { createDatabase, type PostgresServer, startPostgres } from './support/postgres.js';
 
 /**
  * The storage contract, written once and run against every backend: embedded SQLite on a real file
  * and a real PostgreSQL server started by the suite.
  */
-interface Backend {
-  name: string;
-  /** A fresh, empty, migrated store. */
-  open(): Promise<Store>;
-  teardown(): Promise<void>;
-}
-
-function sqliteBackend(): Backend {
-  const dir = mkdtempSync(join(tmpdir(), 'seatmeter-sqlite-'));
-  let n = 0;
-  return {
-    name: 'sqlite',
-    async open() {
-      const store = openStore(`sqlite:${join(dir, `contract-${n++}.db`)}`);
-      await store.migrate();
-      return store;
-    },
-    async teardown() {
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function postgresBackend(): Backend {
-  let server: PostgresServer | undefined;
-  let n = 0;
-  return {
-    name: 'postgres',
-    async open() {
-      server ??= await startPostgres();
-      const store = openStore(await createDatabase(server.url, `contract_${n++}`));
-      await store.migrate();
-      return store;
-    },
-    async teardown() {
-      await server?.stop();
-    },
-  };
-}
-
 const NOW = Date.parse('2026-09-15T10:00:00Z');
 
 const acme = (over: Partial<Org> = {}): Org => makeOrg({ billingEmails: ['billing@acme.example'], ...over });
@@ -65,7 +21,7 @@ function batch(events: unknown[]) {
   return result.events;
 }
 
-for (const make of [sqliteBackend, postgresBackend]) {
+for (const make of BACKENDS) {
   const backend = make();
   describe(`store contract: ${backend.name}`, () => {
     let store: Store;
