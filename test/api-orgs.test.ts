@@ -182,6 +182,22 @@ describe('HTTP API: orgs and usage (SQLite)', () => {
     expect(bad.json()).toMatchObject({ error: { details: [{ field: 'month' }] } });
   });
 
+  it('answers 413 for a body above the limit, and 404 in the error format for unknown routes', async () => {
+    const small = await buildServer({ store, adminKey: ADMIN, now: () => NOW, bodyLimit: 1024 });
+    const res = await small.inject({
+      method: 'POST',
+      url: '/v1/orgs/calls/events',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify({ events: [{ id: 'x'.repeat(2000) }] }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    const missing = await small.inject({ method: 'GET', url: '/v1/nothing-here', headers: auth });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
+    await small.close();
+  });
+
   it('publishes the OpenAPI document from the same schemas', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as {
       openapi: string;
