@@ -120,7 +120,7 @@ describe('usage service on SQLite', () => {
     ]);
     await store.appendStatus('app', 'bob', 'deactivated', NOW, NOW);
 
-    const listed = await membersUsage(store, o, '2026-09');
+    const listed = await membersUsage(store, o, '2026-09', NOW);
     expect(listed.totals).toEqual({ members: 3, billable: 2 });
     const ann = listed.members.find((m) => m.id === 'ann');
     expect(ann).toMatchObject({
@@ -141,23 +141,23 @@ describe('usage service on SQLite', () => {
       billable: true,
     });
 
-    const all = await membersUsage(store, o, '2026-09', { all: true });
+    const all = await membersUsage(store, o, '2026-09', NOW, { all: true });
     expect(all.members.find((m) => m.id === 'viewer')).toMatchObject({
       billable: false,
       reason: 'no_activity',
       daysCounted: 0,
     });
-    expect((await membersUsage(store, o, '2026-09', { team: 'red' })).members.map((m) => m.id)).toEqual([
-      'ann',
-    ]);
-    expect((await membersUsage(store, o, '2026-09', { source: 'deals' })).members.map((m) => m.id)).toEqual([
+    expect((await membersUsage(store, o, '2026-09', NOW, { team: 'red' })).members.map((m) => m.id)).toEqual([
       'ann',
     ]);
     expect(
-      (await membersUsage(store, o, '2026-09', { project: 'web', all: true })).members.map((m) => m.id),
+      (await membersUsage(store, o, '2026-09', NOW, { source: 'deals' })).members.map((m) => m.id),
+    ).toEqual(['ann']);
+    expect(
+      (await membersUsage(store, o, '2026-09', NOW, { project: 'web', all: true })).members.map((m) => m.id),
     ).toEqual(['ann', 'bob', 'viewer']);
 
-    const projects = await projectsUsage(store, o, '2026-09');
+    const projects = await projectsUsage(store, o, '2026-09', NOW);
     expect(projects.projects).toEqual([
       { id: 'ios', name: 'ios', members: 1, billable: 1 },
       { id: 'web', name: 'web', members: 3, billable: 1 },
@@ -175,10 +175,23 @@ describe('usage service on SQLite', () => {
     const u = await getUsage(store, o, '2026-09', NOW);
     expect(u.billable).toEqual({ value: 0.5, numerator: 15, denominator: 30 });
     expect(u.activeAndInvited).toBe(1);
-    const listed = await membersUsage(store, o, '2026-09', { all: true });
+    const listed = await membersUsage(store, o, '2026-09', NOW, { all: true });
     expect(listed.members.map((m) => [m.id, m.reason, m.daysCounted])).toEqual([
       ['a', 'active', 15],
       ['b', 'not_active', 0],
     ]);
+  });
+
+  it('counts no seats on days of the month that have not begun', async () => {
+    const o = await store.createOrg(org({ counting: { presence: 'status', aggregation: 'average' } }), NOW);
+    await store.putMember('app', { id: 'a' }, NOW);
+    await store.appendStatus('app', 'a', 'active', Date.parse('2026-09-01T00:00:00-04:00'), NOW);
+    const u = await getUsage(store, o, '2026-10', NOW);
+    expect(u.days.map((d) => d.count)).toEqual([1, 1, 1, 1, 1, ...new Array(26).fill(0)]);
+    expect(u.toDate).toEqual({ value: 0.16, numerator: 5, denominator: 31 });
+    expect(u.projected).toEqual({ value: 1, numerator: 31, denominator: 31 });
+    const listed = await membersUsage(store, o, '2026-10', NOW);
+    expect(listed.members[0]).toMatchObject({ daysCounted: 5, lastDay: '2026-10-05' });
+    expect((await getUsage(store, o, '2026-12', NOW)).days.every((d) => d.count === 0)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { SeatmeterError } from '../core/errors.js';
+import { demoCommand } from './commands/demo.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 
@@ -8,7 +9,8 @@ const program = new Command('seatmeter')
   .description('licence-seat metering and billing')
   .showHelpAfterError()
   .addCommand(serveCommand())
-  .addCommand(migrateCommand());
+  .addCommand(migrateCommand())
+  .addCommand(demoCommand());
 
 try {
   await program.parseAsync(process.argv);

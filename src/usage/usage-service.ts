@@ -1,4 +1,4 @@
-import { dateOfEpochDay, type MonthCalendar, monthCalendar } from '../core/calendar.js';
+import { dateOfEpochDay, dayIndexIn, type MonthCalendar, monthCalendar } from '../core/calendar.js';
 import type { Charge } from '../core/plans.js';
 import { dailyCounts, type SeatDays, statusSeats } from '../core/presence.js';
 import { type RationalFigure, toFigure } from '../core/rational.js';
@@ -36,15 +36,40 @@ interface MonthSeats {
 }
 
 /**
+ * The index of the last day of the month that has begun by `now` (-1 when none has): days that
+ * have not happened hold no seats, even for members whose status says they will be active.
+ */
+function lastBegunDay(calendar: MonthCalendar, now: number): number {
+  if (now >= (calendar.bounds[calendar.days] as number)) return calendar.days - 1;
+  return dayIndexIn(calendar, now);
+}
+
+function dropFutureDays(seats: SeatDays<string>, last: number): SeatDays<string> {
+  for (const [member, days] of seats) {
+    for (const d of days) if (d > last) days.delete(d);
+    if (days.size === 0) seats.delete(member);
+  }
+  return seats;
+}
+
+/**
  * Who held a seat on which day of a month, under the org's presence rule. Under `activity`, members
  * whose current status is `deactivated` hold none (they are returned apart, as `withheld`).
  */
-async function monthSeats(store: Store, org: Org, month: string, members?: Member[]): Promise<MonthSeats> {
+async function monthSeats(
+  store: Store,
+  org: Org,
+  month: string,
+  now: number,
+  members?: Member[],
+): Promise<MonthSeats> {
   const calendar = monthCalendar(month, org.timezone);
+  const last = lastBegunDay(calendar, now);
   const activity = await store.activityRows(org.id, calendar);
   if (org.counting.presence === 'status') {
     const histories = await store.statusHistories(org.id);
-    return { calendar, seats: statusSeats({ calendar, histories }), withheld: new Map(), activity };
+    const seats = dropFutureDays(statusSeats({ calendar, histories }), last);
+    return { calendar, seats, withheld: new Map(), activity };
   }
   const deactivated = new Set(
     (members ?? (await store.listMembers(org.id))).filter((m) => m.status === 'deactivated').map((m) => m.id),
@@ -60,15 +85,19 @@ async function monthSeats(store: Store, org: Org, month: string, members?: Membe
     }
     days.add(row.day);
   }
-  return { calendar, seats, withheld, activity };
+  return { calendar, seats: dropFutureDays(seats, last), withheld: dropFutureDays(withheld, last), activity };
 }
 
 /** The daily counts of a month under the org's presence rule. */
-export async function monthCounts(store: Store, org: Org, month: string): Promise<number[]> {
+export async function monthCounts(store: Store, org: Org, month: string, now: number): Promise<number[]> {
   const calendar = monthCalendar(month, org.timezone);
-  if (org.counting.presence === 'activity') return store.activityCounts(org.id, calendar);
+  const last = lastBegunDay(calendar, now);
+  if (org.counting.presence === 'activity') {
+    const counts = await store.activityCounts(org.id, calendar);
+    return counts.map((c, i) => (i > last ? 0 : c));
+  }
   const histories = await store.statusHistories(org.id);
-  return dailyCounts(statusSeats({ calendar, histories }), calendar.days);
+  return dailyCounts(dropFutureDays(statusSeats({ calendar, histories }), last), calendar.days);
 }
 
 /**
@@ -111,7 +140,7 @@ export async function getUsage(store: Store, org: Org, month: string, now: numbe
       charge: frozen.charge,
     };
   }
-  const counts = await monthCounts(store, org, month);
+  const counts = await monthCounts(store, org, month, now);
   const f = usageFigures({
     calendar,
     aggregation: org.counting.aggregation,
@@ -172,10 +201,11 @@ export async function membersUsage(
   store: Store,
   org: Org,
   month: string,
+  now: number,
   filter: MembersFilter = {},
 ): Promise<{ members: MemberUsage[]; totals: { members: number; billable: number } }> {
   const members = await store.listMembers(org.id);
-  const { calendar, seats, withheld, activity } = await monthSeats(store, org, month, members);
+  const { calendar, seats, withheld, activity } = await monthSeats(store, org, month, now, members);
   const sources = new Map<string, Record<string, number>>();
   for (const row of activity) {
     let s = sources.get(row.member);
@@ -240,9 +270,10 @@ export async function projectsUsage(
   store: Store,
   org: Org,
   month: string,
+  now: number,
 ): Promise<{ projects: ProjectUsage[]; total: { members: number; billable: number } }> {
   const [projects, members] = await Promise.all([store.listProjects(org.id), store.listMembers(org.id)]);
-  const { seats } = await monthSeats(store, org, month, members);
+  const { seats } = await monthSeats(store, org, month, now, members);
   const perProject = new Map(
     projects.map((p) => [p.id, { id: p.id, name: p.name, members: 0, billable: 0 }]),
   );

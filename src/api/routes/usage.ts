@@ -60,7 +60,7 @@ export const usageRoutes =
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const q = request.query;
         const month = q.month ?? monthOfInstant(ctx.now(), org.timezone);
-        const { members, totals } = await membersUsage(ctx.store, org, month, {
+        const { members, totals } = await membersUsage(ctx.store, org, month, ctx.now(), {
           team: q.team,
           project: q.project,
           source: q.source,
@@ -93,7 +93,8 @@ export const usageRoutes =
       { schema: { params: orgParams, querystring: monthQuery } },
       async (request) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
-        return projectsUsage(ctx.store, org, request.query.month ?? monthOfInstant(ctx.now(), org.timezone));
+        const now = ctx.now();
+        return projectsUsage(ctx.store, org, request.query.month ?? monthOfInstant(now, org.timezone), now);
       },
     );
   };

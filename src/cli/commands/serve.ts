@@ -1,7 +1,11 @@
 import { Command, Option } from 'commander';
 import { buildServer } from '../../api/server.js';
+import { createDemo } from '../../demo/demo-data.js';
 import { openStore } from '../../store/open-store.js';
 import { dbOption } from '../db-option.js';
+
+/** The operator key of `serve --demo` when env `SEATMETER_ADMIN_KEY` is not set. */
+export const DEMO_ADMIN_KEY = 'demo-operator-key';
 
 /** `seatmeter serve`: applies migrations, then serves the HTTP API until SIGINT or SIGTERM. */
 export const serveCommand = (): Command =>
@@ -10,15 +14,28 @@ export const serveCommand = (): Command =>
     .addOption(dbOption())
     .addOption(new Option('--port <n>', 'TCP port').env('PORT').default('8080'))
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
-    .action(async (opts: { db: string; port: string; host: string }) => {
+    .option('--demo', 'create the demo orgs first when the database has none')
+    .action(async (opts: { db: string; port: string; host: string; demo?: boolean }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
         throw new Error(`--port: not a TCP port: ${opts.port}`);
       const store = openStore(opts.db);
       await store.migrate();
-      const app = await buildServer({ store, adminKey: process.env.SEATMETER_ADMIN_KEY });
+      let adminKey = process.env.SEATMETER_ADMIN_KEY;
+      if (opts.demo) {
+        if (await createDemo(store, Date.now()))
+          console.log('created the demo orgs nordic-calls and pixel-apps');
+        // A demo must be usable at once, and the README's curl must work as printed: without a
+        // configured operator key, the demo uses a fixed one (the server listens on loopback).
+        adminKey ??= DEMO_ADMIN_KEY;
+      }
+      const app = await buildServer({ store, adminKey });
       const address = await app.listen({ port, host: opts.host });
       console.log(`seatmeter serving on ${address} (database ${opts.db})`);
+      if (opts.demo) {
+        console.log(`operator key: ${adminKey}`);
+        console.log(`try: curl -H "Authorization: Bearer ${adminKey}" ${address}/v1/orgs/nordic-calls/usage`);
+      }
       const stop = async () => {
         // Finish in-flight requests, take no new ones, then release the database.
         await app.close();
