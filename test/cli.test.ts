@@ -1,11 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../src/api/server.js';
+import { openStore } from '../src/store/open-store.js';
+import { makeOrg, tieredPlan } from './support/fixtures.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../src/cli/index.ts');
@@ -66,5 +69,84 @@ describe('seatmeter serve', () => {
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('seatmeter import and report', () => {
+  it('imports NDJSON and CSV, and report --json prints what the API answers', async () => {
+    const path = join(dir, 'import.db');
+    const store = openStore(`sqlite:${path}`);
+    await store.migrate();
+    await store.createOrg(makeOrg({ id: 'imp', plan: tieredPlan(20) }), Date.now());
+    await store.close();
+
+    const ndjson = join(dir, 'events.ndjson');
+    const lines = [];
+    for (let d = 1; d <= 30; d++) {
+      for (let m = 0; m < (d % 3) + 1; m++) {
+        lines.push(
+          JSON.stringify({
+            id: `n${d}-${m}`,
+            member: `m${m}`,
+            source: 'calls',
+            occurredAt: `2026-09-${String(d).padStart(2, '0')}T10:00:00+02:00`,
+          }),
+        );
+      }
+    }
+    writeFileSync(ndjson, `${lines.join('\n')}\n`);
+    const csv = join(dir, 'events.csv');
+    writeFileSync(
+      csv,
+      'id,member,source,occurredAt,project\nc1,m9,sales,2026-09-05T10:00:00Z,web\nc2,,marketing,2026-09-05T11:00:00Z,\n',
+    );
+
+    const first = await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, ndjson]);
+    expect(first.stdout).toContain(
+      `imported ${lines.length} events into imp: ${lines.length} accepted, 0 duplicates`,
+    );
+    const again = await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, ndjson]);
+    expect(again.stdout).toContain(`0 accepted, ${lines.length} duplicates`);
+    const fromCsv = await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, csv]);
+    expect(fromCsv.stdout).toContain('2 accepted');
+
+    const bad = join(dir, 'bad.ndjson');
+    writeFileSync(
+      bad,
+      `${JSON.stringify({ id: 'b1', source: 's', occurredAt: '2026-09-01T10:00:00Z' })}\n{"id":"b2","source":"s","occurredAt":"yesterday"}\n`,
+    );
+    const failed = await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, bad]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toMatch(/line 2: occurredAt/);
+
+    const report = await seatmeter([
+      'report',
+      '--org',
+      'imp',
+      '--month',
+      '2026-09',
+      '--json',
+      '--db',
+      `sqlite:${path}`,
+    ]);
+    const printed = JSON.parse(report.stdout) as { days: Array<{ count: number }> };
+    expect(printed.days[4]?.count).toBe(5);
+
+    const api = openStore(`sqlite:${path}`);
+    const app = await buildServer({ store: api, adminKey: 'k' });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/orgs/imp/usage?month=2026-09',
+      headers: { authorization: 'Bearer k' },
+    });
+    expect(printed).toEqual(res.json());
+    await app.close();
+    await api.close();
+
+    const table = await seatmeter(['report', '--org', 'imp', '--month', '2026-09', '--db', `sqlite:${path}`]);
+    expect(table.stdout).toContain('imp 2026-09');
+    expect(table.stdout).toMatch(/billable\s+5/);
   });
 });

@@ -2,7 +2,9 @@
 import { Command } from 'commander';
 import { SeatmeterError } from '../core/errors.js';
 import { demoCommand } from './commands/demo.js';
+import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
+import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 
 const program = new Command('seatmeter')
@@ -10,6 +12,8 @@ const program = new Command('seatmeter')
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
+  .addCommand(importCommand())
+  .addCommand(reportCommand())
   .addCommand(demoCommand());
 
 try {
