@@ -162,6 +162,42 @@ for (const make of BACKENDS) {
       });
     });
 
+    it('closes an ended month once, keeps its statement through late events, and refuses an open month', async () => {
+      expect(
+        (
+          await call('POST', '/v1/orgs/calls/events', {
+            events: [
+              { id: 'sep-1', member: 'bob', source: 'calls', occurredAt: '2026-09-10T10:00:00+02:00' },
+            ],
+          })
+        ).json(),
+      ).toEqual({ accepted: 1, duplicates: 0, late: 0 });
+      expect((await call('GET', '/v1/orgs/calls/statements/2026-09')).statusCode).toBe(404);
+      const closed = await call('POST', '/v1/orgs/calls/months/2026-09/close');
+      expect(closed.statusCode).toBe(200);
+      const statement = closed.json() as Record<string, unknown>;
+      expect(statement).toMatchObject({
+        org: 'calls',
+        month: '2026-09',
+        billable: { value: 1, numerator: 1, denominator: 1 },
+        allowance: 3,
+        charge: { licenses: 3, amount: 7500 },
+        lateEvents: 0,
+      });
+      const late = await call('POST', '/v1/orgs/calls/events', {
+        events: [{ id: 'sep-2', member: 'zed', source: 'calls', occurredAt: '2026-09-10T11:00:00+02:00' }],
+      });
+      expect(late.json()).toEqual({ accepted: 1, duplicates: 0, late: 1 });
+      const after = (await call('GET', '/v1/orgs/calls/statements/2026-09')).json();
+      expect(after).toEqual({ ...statement, lateEvents: 1 });
+      expect((await call('POST', '/v1/orgs/calls/months/2026-09/close')).json()).toEqual(after);
+      const usage = (await call('GET', '/v1/orgs/calls/usage?month=2026-09')).json();
+      expect(usage).toMatchObject({ closed: true, lateEvents: 1, billable: { numerator: 1 } });
+      const open = await call('POST', '/v1/orgs/calls/months/2026-10/close');
+      expect(open.statusCode).toBe(409);
+      expect(open.json()).toMatchObject({ error: { code: 'month_not_ended' } });
+    });
+
     it('decides invites ok, warning, breach and blocked, and refuses a blocked invite with 409', async () => {
       await call('POST', '/v1/orgs', { id: 'app', name: 'App', plan: tieredPlan(20), fairUseCap: 25 });
       const events = (n: number, tag: string) => ({

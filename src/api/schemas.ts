@@ -131,3 +131,8 @@ export const inviteBody = z.object({
 export const createKeyBody = z.object({
   scopes: z.array(z.enum(['ingest', 'read', 'admin'])).min(1),
 });
+
+export const monthParams = z.object({
+  org: z.string().min(1),
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM'),
+});

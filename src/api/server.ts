@@ -15,6 +15,7 @@ import { eventRoutes } from './routes/events.js';
 import { inviteRoutes } from './routes/invites.js';
 import { memberRoutes } from './routes/members.js';
 import { orgRoutes } from './routes/orgs.js';
+import { statementRoutes } from './routes/statements.js';
 import { usageRoutes } from './routes/usage.js';
 
 export interface ServerOptions {
@@ -74,7 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const ok = await options.store.ping();
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unreachable' });
   });
-  for (const routes of [orgRoutes, memberRoutes, eventRoutes, usageRoutes, inviteRoutes])
+  for (const routes of [orgRoutes, memberRoutes, eventRoutes, usageRoutes, inviteRoutes, statementRoutes])
     await api.register(routes(ctx));
   api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

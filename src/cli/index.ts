@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { SeatmeterError } from '../core/errors.js';
+import { closeCommand } from './commands/close.js';
 import { demoCommand } from './commands/demo.js';
 import { importCommand } from './commands/import.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -14,6 +15,7 @@ const program = new Command('seatmeter')
   .addCommand(migrateCommand())
   .addCommand(importCommand())
   .addCommand(reportCommand())
+  .addCommand(closeCommand())
   .addCommand(demoCommand());
 
 try {

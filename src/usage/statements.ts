@@ -1,0 +1,67 @@
+import { monthCalendar } from '../core/calendar.js';
+import { NotFoundError, PeriodClosedError } from '../core/errors.js';
+import type { Plan } from '../core/plans.js';
+import type { Counting, Org } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import { getUsage, type Usage } from './usage-service.js';
+
+/** A closed month's frozen bill (SPEC.md section 6). */
+export interface Statement {
+  readonly org: string;
+  readonly month: string;
+  readonly closedAt: string;
+  readonly counting: Counting;
+  readonly plan: Plan;
+  readonly days: Usage['days'];
+  readonly billable: Usage['billable'];
+  readonly allowance: number | null;
+  readonly state: Usage['state'];
+  readonly charge: Usage['charge'];
+  /** Events that arrived for the month after it closed: stored, never changing the statement. */
+  readonly lateEvents: number;
+}
+
+type Frozen = Omit<Statement, 'lateEvents'>;
+
+async function withLateEvents(store: Store, orgId: string, frozen: Frozen): Promise<Statement> {
+  return { ...frozen, lateEvents: await store.lateEvents(orgId, frozen.month) };
+}
+
+/**
+ * Closes a month: freezes its daily counts, billable figure, plan, allowance, charge. A month that
+ * has not ended in the org's timezone cannot close (409 `month_not_ended`); closing a closed month
+ * answers its statement again, and two closings at once store one statement.
+ */
+export async function closeMonth(store: Store, org: Org, month: string, now: number): Promise<Statement> {
+  const existing = await store.getStatement(org.id, month);
+  if (existing) return withLateEvents(store, org.id, existing.body as Frozen);
+  const calendar = monthCalendar(month, org.timezone);
+  if (now < (calendar.bounds[calendar.days] as number)) {
+    throw new PeriodClosedError(
+      'month_not_ended',
+      `${month} has not ended in ${org.timezone}; it can close from its last day's end`,
+    );
+  }
+  const usage = await getUsage(store, org, month, now);
+  const frozen: Frozen = {
+    org: org.id,
+    month,
+    closedAt: new Date(now).toISOString(),
+    counting: org.counting,
+    plan: org.plan,
+    days: usage.days,
+    billable: usage.billable,
+    allowance: usage.allowance,
+    state: usage.state,
+    charge: usage.charge,
+  };
+  const saved = await store.saveStatement(org.id, month, now, frozen);
+  return withLateEvents(store, org.id, saved.body as Frozen);
+}
+
+/** The statement of a closed month; NotFoundError while it is open. */
+export async function getStatement(store: Store, org: Org, month: string): Promise<Statement> {
+  const stored = await store.getStatement(org.id, month);
+  if (!stored) throw new NotFoundError('statement', `${org.id}/${month}`);
+  return withLateEvents(store, org.id, stored.body as Frozen);
+}
