@@ -198,6 +198,24 @@ describe('HTTP API: orgs and usage (SQLite)', () => {
     await small.close();
   });
 
+  it('answers 429 with Retry-After past the per-key rate limit', async () => {
+    const limited = await buildServer({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 });
+    const codes = [];
+    for (let i = 0; i < 5; i++)
+      codes.push(await limited.inject({ method: 'GET', url: '/v1/orgs/app', headers: auth }));
+    expect(codes.map((r) => r.statusCode)).toEqual([200, 200, 200, 429, 429]);
+    expect(codes[3]?.headers['retry-after']).toBeDefined();
+    expect(codes[3]?.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    // Another key has its own budget.
+    const other = await limited.inject({
+      method: 'GET',
+      url: '/v1/orgs/app',
+      headers: { authorization: 'Bearer x' },
+    });
+    expect(other.statusCode).toBe(401);
+    await limited.close();
+  });
+
   it('publishes the OpenAPI document from the same schemas', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as {
       openapi: string;

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
@@ -6,7 +7,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { NotFoundError } from '../core/errors.js';
+import { NotFoundError, SeatmeterError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import { authenticate, authorize } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -26,6 +27,8 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** Request bodies above this many bytes answer 413. */
   readonly bodyLimit?: number;
+  /** Requests per second one API key may make before 429 (default 5,000). */
+  readonly rateLimitPerSecond?: number;
 }
 
 /** The largest request body read (SPEC.md section 6: 16 MiB). */
@@ -45,6 +48,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       error: { code: 'not_found', message: `no route ${request.method} ${request.url}`, details: [] },
     }),
   );
+  // Per key (the bearer token, else the client address): a guard against runaway clients, kept
+  // per instance; nothing it holds decides counts or bills, so losing it on restart is harmless.
+  await app.register(rateLimit, {
+    max: options.rateLimitPerSecond ?? 5_000,
+    timeWindow: 1_000,
+    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new SeatmeterError('rate_limited', 'rate_limited', `too many requests: retry after ${context.after}`),
+  });
   await app.register(swagger, {
     openapi: { info: { title: 'seatmeter', version: '1' } },
     transform: jsonSchemaTransform,
