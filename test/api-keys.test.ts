@@ -88,4 +88,37 @@ describe('HTTP API: org keys, scopes and isolation (SQLite)', () => {
       200,
     );
   });
+
+  it('makes signed dashboard links that open their org only, and not after they expire', async () => {
+    const made = await as(keys.alphaAdmin as string)('POST', '/v1/orgs/alpha/dashboard-links', {
+      ttlSeconds: 60,
+    });
+    expect(made.statusCode).toBe(201);
+    const { url, expiresAt } = made.json() as { url: string; expiresAt: string };
+    expect(Date.parse(expiresAt)).toBe(NOW + 60_000);
+    const path = new URL(url).pathname + new URL(url).search;
+    const page = await app.inject({ method: 'GET', url: path });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<h1>alpha</h1>');
+    const token = new URL(url).searchParams.get('token') as string;
+    expect((await app.inject({ method: 'GET', url: `/dashboard/orgs/beta?token=${token}` })).statusCode).toBe(
+      403,
+    );
+    const forged = `${token.slice(0, -2)}xx`;
+    expect(
+      (await app.inject({ method: 'GET', url: `/dashboard/orgs/alpha?token=${forged}` })).statusCode,
+    ).toBe(403);
+    const later = await buildServer({ store, adminKey: ADMIN, now: () => NOW + 61_000 });
+    const expired = await later.inject({ method: 'GET', url: path });
+    expect(expired.statusCode).toBe(403);
+    expect(expired.body).toContain('expired');
+    await later.close();
+    expect(
+      (await as(keys.alphaRead as string)('POST', '/v1/orgs/alpha/dashboard-links', {})).statusCode,
+    ).toBe(403);
+    expect(
+      (await as(keys.alphaAdmin as string)('POST', '/v1/orgs/beta/dashboard-links', {})).statusCode,
+    ).toBe(404);
+    expect((await operator()('POST', '/v1/orgs/beta/dashboard-links')).statusCode).toBe(201);
+  });
 });

@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { authenticate, authorize } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { inviteRoutes } from './routes/invites.js';
 import { memberRoutes } from './routes/members.js';
@@ -27,6 +28,8 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** Request bodies above this many bytes answer 413. */
   readonly bodyLimit?: number;
+  /** Signs dashboard links; defaults to the operator key. Every instance needs the same one. */
+  readonly linkSecret?: string | undefined;
   /** Requests per second one API key may make before 429 (default 5,000). */
   readonly rateLimitPerSecond?: number;
 }
@@ -89,6 +92,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   for (const routes of [orgRoutes, memberRoutes, eventRoutes, usageRoutes, inviteRoutes, statementRoutes])
     await api.register(routes(ctx));
+  await api.register(dashboardRoutes(ctx, options.linkSecret ?? options.adminKey));
   api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
