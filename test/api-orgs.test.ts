@@ -111,6 +111,37 @@ describe('HTTP API: orgs and usage (SQLite)', () => {
       plan: { subscribedUpTo: 100 },
       webhookSecret: expect.stringMatching(/^whsec_/),
     });
+    for (const url of [
+      'http://127.0.0.1:9/x',
+      'http://localhost/x',
+      'http://10.1.2.3/x',
+      'http://[::1]/x',
+      'ftp://hooks.example/x',
+    ]) {
+      const refused = await app.inject({
+        method: 'PATCH',
+        url: '/v1/orgs/app',
+        headers: auth,
+        payload: { webhookUrl: url },
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ error: { details: [{ field: 'webhookUrl' }] } });
+    }
+    const open = await buildServer({ store, adminKey: ADMIN, now: () => NOW, allowPrivateWebhooks: true });
+    const allowed = await open.inject({
+      method: 'PATCH',
+      url: '/v1/orgs/app',
+      headers: auth,
+      payload: { webhookUrl: 'http://127.0.0.1:9/x' },
+    });
+    expect(allowed.statusCode).toBe(200);
+    await open.close();
+    await app.inject({
+      method: 'PATCH',
+      url: '/v1/orgs/app',
+      headers: auth,
+      payload: { webhookUrl: 'https://hooks.example/seatmeter' },
+    });
     const wrongPlan = await app.inject({
       method: 'PATCH',
       url: '/v1/orgs/app',

@@ -13,6 +13,8 @@ export interface ApiContext {
    * Throws 401, 403 or 404 as SPEC.md section 6 says.
    */
   readonly access: (request: FastifyRequest, orgId: string | null, scope: Scope) => Promise<Caller>;
+  /** Whether webhook URLs may point at loopback or private networks. */
+  readonly allowPrivateWebhooks: boolean;
   /** The org with this id, or NotFoundError. */
   readonly findOrg: (orgId: string) => Promise<Org>;
   /** Both at once: the caller may act on the org, and the org exists. */

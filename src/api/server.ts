@@ -28,6 +28,8 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** Request bodies above this many bytes answer 413. */
   readonly bodyLimit?: number;
+  /** Allow webhook URLs on loopback or private networks (env `SEATMETER_ALLOW_PRIVATE_WEBHOOKS=1`). */
+  readonly allowPrivateWebhooks?: boolean;
   /** Signs dashboard links; defaults to the operator key. Every instance needs the same one. */
   readonly linkSecret?: string | undefined;
   /** Requests per second one API key may make before 429 (default 5,000). */
@@ -79,6 +81,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     store: options.store,
     now: options.now ?? Date.now,
     access,
+    allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     findOrg,
     orgFor: async (request, orgId, scope) => {
       const caller = await access(request, orgId, scope);

@@ -9,6 +9,7 @@ import { getUsage } from '../../usage/usage-service.js';
 import { type Caller, newApiKey } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { createKeyBody, createOrgBody, monthQuery, orgParams, patchOrgBody } from '../schemas.js';
+import { isPrivateWebhookTarget } from '../webhook-url.js';
 
 /** The API's view of an org (SPEC.md section 6). The webhook secret is shown to operator and admin keys. */
 export function orgView(org: Org, showSecrets = true) {
@@ -30,6 +31,22 @@ export function orgView(org: Org, showSecrets = true) {
 function checkPlan(plan: Plan) {
   const issues = planIssues(plan).map((i) => ({ ...i, field: `plan.${i.field}` }));
   if (issues.length > 0) throw new ValidationError(issues);
+}
+
+/** Webhook URLs must use http(s) and, unless allowed, not point into private networks. */
+function checkWebhookUrl(url: string | null, allowPrivate: boolean) {
+  if (url === null) return;
+  if (!/^https?:$/.test(new URL(url).protocol)) {
+    throw new ValidationError([{ field: 'webhookUrl', message: 'must be an http or https URL' }]);
+  }
+  if (!allowPrivate && isPrivateWebhookTarget(url)) {
+    throw new ValidationError([
+      {
+        field: 'webhookUrl',
+        message: 'points at a loopback or private network (set SEATMETER_ALLOW_PRIVATE_WEBHOOKS=1 to allow)',
+      },
+    ]);
+  }
 }
 
 const newSecret = () => `whsec_${randomBytes(24).toString('hex')}`;
@@ -72,6 +89,7 @@ export const orgRoutes =
       const b = request.body;
       const plan = b.plan as Plan;
       checkPlan(plan);
+      checkWebhookUrl(b.webhookUrl, ctx.allowPrivateWebhooks);
       const org: Org = {
         ...b,
         plan,
@@ -108,6 +126,7 @@ export const orgRoutes =
       const found = await ctx.orgFor(request, request.params.org, 'admin');
       const org = patched(found.org, request.body);
       checkPlan(org.plan);
+      if (request.body.webhookUrl !== undefined) checkWebhookUrl(org.webhookUrl, ctx.allowPrivateWebhooks);
       await ctx.store.updateOrg(org, ctx.now());
       return orgView(org);
     });

@@ -29,7 +29,12 @@ export const serveCommand = (): Command =>
         // configured operator key, the demo uses a fixed one (the server listens on loopback).
         adminKey ??= DEMO_ADMIN_KEY;
       }
-      const app = await buildServer({ store, adminKey, linkSecret: process.env.SEATMETER_LINK_SECRET });
+      const app = await buildServer({
+        store,
+        adminKey,
+        linkSecret: process.env.SEATMETER_LINK_SECRET,
+        allowPrivateWebhooks: process.env.SEATMETER_ALLOW_PRIVATE_WEBHOOKS === '1',
+      });
       const address = await app.listen({ port, host: opts.host });
       console.log(`seatmeter serving on ${address} (database ${opts.db})`);
       if (opts.demo) {
