@@ -6,5 +6,7 @@ export default defineConfig({
     // `.only` left in a test would silently skip the rest of the suite in CI.
     allowOnly: !process.env.CI,
     testTimeout: 60_000,
+    // Suites start a real PostgreSQL in their hooks; on a loaded 2-core machine that can take a while.
+    hookTimeout: 120_000,
   },
 });

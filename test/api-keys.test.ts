@@ -1,124 +1,126 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/api/server.js';
-import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { BACKENDS } from './support/backends.js';
 import { perLicensePlan } from './support/fixtures.js';
 
 const ADMIN = 'operator-secret';
 const NOW = Date.parse('2026-10-20T12:00:00Z');
 
-describe('HTTP API: org keys, scopes and isolation (SQLite)', () => {
-  let dir: string;
-  let store: Store;
-  let app: FastifyInstance;
-  const as = (key: string) => (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload } : {}) });
-  const operator = () => as(ADMIN);
-  const keys: Record<string, string> = {};
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'seatmeter-keys-'));
-    store = openStore(`sqlite:${join(dir, 'keys.db')}`);
-    await store.migrate();
-    app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
-    for (const id of ['alpha', 'beta']) {
-      await operator()('POST', '/v1/orgs', {
-        id,
-        name: id,
-        plan: perLicensePlan(),
-        webhookUrl: 'https://hooks.example/x',
+for (const make of BACKENDS) {
+  const backend = make();
+  describe(`HTTP API: org keys, scopes and isolation (${backend.name})`, () => {
+    let store: Store;
+    let app: FastifyInstance;
+    const as = (key: string) => (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${key}` },
+        ...(payload ? { payload } : {}),
       });
-    }
-    for (const [name, org, scopes] of [
-      ['alphaRead', 'alpha', ['read']],
-      ['alphaIngest', 'alpha', ['ingest']],
-      ['alphaAdmin', 'alpha', ['admin', 'read']],
-    ] as const) {
-      const res = await operator()('POST', `/v1/orgs/${org}/keys`, { scopes: [...scopes] });
-      expect(res.statusCode).toBe(201);
-      keys[name] = (res.json() as { key: string }).key;
-    }
-  });
-  afterAll(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    const operator = () => as(ADMIN);
+    const keys: Record<string, string> = {};
 
-  it('shows a key once and stores only a hash of it', async () => {
-    const key = keys.alphaRead as string;
-    expect(key).toMatch(/^sm_alpha\./);
-    const stored = await store.getApiKey('alpha', key.split('.')[1] as string);
-    expect(stored?.secretHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(JSON.stringify(stored)).not.toContain(key.split('.')[2]);
-  });
-
-  it('lets a read key read its own org, without the webhook secret', async () => {
-    const res = await as(keys.alphaRead as string)('GET', '/v1/orgs/alpha');
-    expect(res.statusCode).toBe(200);
-    expect(res.json()).not.toHaveProperty('webhookSecret');
-    const admin = await as(keys.alphaAdmin as string)('GET', '/v1/orgs/alpha');
-    expect(admin.json()).toMatchObject({ webhookSecret: expect.stringMatching(/^whsec_/) });
-  });
-
-  it('answers 404 for another org, 403 for a missing scope, 401 for a forged key', async () => {
-    const read = as(keys.alphaRead as string);
-    expect((await read('GET', '/v1/orgs/beta')).statusCode).toBe(404);
-    expect((await read('GET', '/v1/orgs/beta/usage')).statusCode).toBe(404);
-    expect((await read('POST', '/v1/orgs/alpha/events', { events: [] })).statusCode).toBe(403);
-    expect((await read('PATCH', '/v1/orgs/alpha', { licenses: 9 })).statusCode).toBe(403);
-    expect((await read('GET', '/v1/orgs')).statusCode).toBe(403);
-    expect((await read('POST', '/v1/orgs/alpha/keys', { scopes: ['admin'] })).statusCode).toBe(403);
-    const ingest = as(keys.alphaIngest as string);
-    expect((await ingest('POST', '/v1/orgs/alpha/events', { events: [] })).json()).toEqual({
-      accepted: 0,
-      duplicates: 0,
-      late: 0,
+    beforeAll(async () => {
+      store = await backend.open();
+      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
+      for (const id of ['alpha', 'beta']) {
+        await operator()('POST', '/v1/orgs', {
+          id,
+          name: id,
+          plan: perLicensePlan(),
+          webhookUrl: 'https://hooks.example/x',
+        });
+      }
+      for (const [name, org, scopes] of [
+        ['alphaRead', 'alpha', ['read']],
+        ['alphaIngest', 'alpha', ['ingest']],
+        ['alphaAdmin', 'alpha', ['admin', 'read']],
+      ] as const) {
+        const res = await operator()('POST', `/v1/orgs/${org}/keys`, { scopes: [...scopes] });
+        expect(res.statusCode).toBe(201);
+        keys[name] = (res.json() as { key: string }).key;
+      }
     });
-    expect((await ingest('POST', '/v1/orgs/beta/events', { events: [] })).statusCode).toBe(404);
-    expect((await ingest('GET', '/v1/orgs/alpha/usage')).statusCode).toBe(403);
-    const forged = (keys.alphaAdmin as string).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    expect((await as(forged)('GET', '/v1/orgs/alpha')).statusCode).toBe(401);
-    expect((await as(forged.replace('sm_alpha', 'sm_beta'))('GET', '/v1/orgs/beta')).statusCode).toBe(401);
-    expect((await as(keys.alphaAdmin as string)('PATCH', '/v1/orgs/alpha', { licenses: 9 })).statusCode).toBe(
-      200,
-    );
-  });
-
-  it('makes signed dashboard links that open their org only, and not after they expire', async () => {
-    const made = await as(keys.alphaAdmin as string)('POST', '/v1/orgs/alpha/dashboard-links', {
-      ttlSeconds: 60,
+    afterAll(async () => {
+      await app.close();
+      await store.close();
+      await backend.teardown();
     });
-    expect(made.statusCode).toBe(201);
-    const { url, expiresAt } = made.json() as { url: string; expiresAt: string };
-    expect(Date.parse(expiresAt)).toBe(NOW + 60_000);
-    const path = new URL(url).pathname + new URL(url).search;
-    const page = await app.inject({ method: 'GET', url: path });
-    expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('<h1>alpha</h1>');
-    const token = new URL(url).searchParams.get('token') as string;
-    expect((await app.inject({ method: 'GET', url: `/dashboard/orgs/beta?token=${token}` })).statusCode).toBe(
-      403,
-    );
-    const forged = `${token.slice(0, -2)}xx`;
-    expect(
-      (await app.inject({ method: 'GET', url: `/dashboard/orgs/alpha?token=${forged}` })).statusCode,
-    ).toBe(403);
-    const later = await buildServer({ store, adminKey: ADMIN, now: () => NOW + 61_000 });
-    const expired = await later.inject({ method: 'GET', url: path });
-    expect(expired.statusCode).toBe(403);
-    expect(expired.body).toContain('expired');
-    await later.close();
-    expect(
-      (await as(keys.alphaRead as string)('POST', '/v1/orgs/alpha/dashboard-links', {})).statusCode,
-    ).toBe(403);
-    expect(
-      (await as(keys.alphaAdmin as string)('POST', '/v1/orgs/beta/dashboard-links', {})).statusCode,
-    ).toBe(404);
-    expect((await operator()('POST', '/v1/orgs/beta/dashboard-links')).statusCode).toBe(201);
+
+    it('shows a key once and stores only a hash of it', async () => {
+      const key = keys.alphaRead as string;
+      expect(key).toMatch(/^sm_alpha\./);
+      const stored = await store.getApiKey('alpha', key.split('.')[1] as string);
+      expect(stored?.secretHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(stored)).not.toContain(key.split('.')[2]);
+    });
+
+    it('lets a read key read its own org, without the webhook secret', async () => {
+      const res = await as(keys.alphaRead as string)('GET', '/v1/orgs/alpha');
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).not.toHaveProperty('webhookSecret');
+      const admin = await as(keys.alphaAdmin as string)('GET', '/v1/orgs/alpha');
+      expect(admin.json()).toMatchObject({ webhookSecret: expect.stringMatching(/^whsec_/) });
+    });
+
+    it('answers 404 for another org, 403 for a missing scope, 401 for a forged key', async () => {
+      const read = as(keys.alphaRead as string);
+      expect((await read('GET', '/v1/orgs/beta')).statusCode).toBe(404);
+      expect((await read('GET', '/v1/orgs/beta/usage')).statusCode).toBe(404);
+      expect((await read('POST', '/v1/orgs/alpha/events', { events: [] })).statusCode).toBe(403);
+      expect((await read('PATCH', '/v1/orgs/alpha', { licenses: 9 })).statusCode).toBe(403);
+      expect((await read('GET', '/v1/orgs')).statusCode).toBe(403);
+      expect((await read('POST', '/v1/orgs/alpha/keys', { scopes: ['admin'] })).statusCode).toBe(403);
+      const ingest = as(keys.alphaIngest as string);
+      expect((await ingest('POST', '/v1/orgs/alpha/events', { events: [] })).json()).toEqual({
+        accepted: 0,
+        duplicates: 0,
+        late: 0,
+      });
+      expect((await ingest('POST', '/v1/orgs/beta/events', { events: [] })).statusCode).toBe(404);
+      expect((await ingest('GET', '/v1/orgs/alpha/usage')).statusCode).toBe(403);
+      const forged = (keys.alphaAdmin as string).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+      expect((await as(forged)('GET', '/v1/orgs/alpha')).statusCode).toBe(401);
+      expect((await as(forged.replace('sm_alpha', 'sm_beta'))('GET', '/v1/orgs/beta')).statusCode).toBe(401);
+      expect(
+        (await as(keys.alphaAdmin as string)('PATCH', '/v1/orgs/alpha', { licenses: 9 })).statusCode,
+      ).toBe(200);
+    });
+
+    it('makes signed dashboard links that open their org only, and not after they expire', async () => {
+      const made = await as(keys.alphaAdmin as string)('POST', '/v1/orgs/alpha/dashboard-links', {
+        ttlSeconds: 60,
+      });
+      expect(made.statusCode).toBe(201);
+      const { url, expiresAt } = made.json() as { url: string; expiresAt: string };
+      expect(Date.parse(expiresAt)).toBe(NOW + 60_000);
+      const path = new URL(url).pathname + new URL(url).search;
+      const page = await app.inject({ method: 'GET', url: path });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<h1>alpha</h1>');
+      const token = new URL(url).searchParams.get('token') as string;
+      expect(
+        (await app.inject({ method: 'GET', url: `/dashboard/orgs/beta?token=${token}` })).statusCode,
+      ).toBe(403);
+      const forged = `${token.slice(0, -2)}xx`;
+      expect(
+        (await app.inject({ method: 'GET', url: `/dashboard/orgs/alpha?token=${forged}` })).statusCode,
+      ).toBe(403);
+      const later = await buildServer({ store, adminKey: ADMIN, now: () => NOW + 61_000 });
+      const expired = await later.inject({ method: 'GET', url: path });
+      expect(expired.statusCode).toBe(403);
+      expect(expired.body).toContain('expired');
+      await later.close();
+      expect(
+        (await as(keys.alphaRead as string)('POST', '/v1/orgs/alpha/dashboard-links', {})).statusCode,
+      ).toBe(403);
+      expect(
+        (await as(keys.alphaAdmin as string)('POST', '/v1/orgs/beta/dashboard-links', {})).statusCode,
+      ).toBe(404);
+      expect((await operator()('POST', '/v1/orgs/beta/dashboard-links')).statusCode).toBe(201);
+    });
   });
-});
+}
