@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { createDemo } from '../../demo/demo-data.js';
-import { openStore } from '../../store/open-store.js';
 import { dbOption } from '../db-option.js';
+import { withStore } from '../with-store.js';
 
 /** `seatmeter demo`: creates the realistic demo orgs in an empty database. */
 export const demoCommand = (): Command =>
@@ -9,16 +9,10 @@ export const demoCommand = (): Command =>
     .description('create the demo orgs (a call centre and an app company) for the last three months')
     .addOption(dbOption())
     .action(async (opts: { db: string }) => {
-      const store = openStore(opts.db);
-      try {
-        await store.migrate();
-        const created = await createDemo(store, Date.now());
-        console.log(
-          created
-            ? 'created the demo orgs nordic-calls and pixel-apps'
-            : 'the database has orgs already: nothing done',
-        );
-      } finally {
-        await store.close();
-      }
+      const created = await withStore(opts.db, (store) => createDemo(store, Date.now()));
+      console.log(
+        created
+          ? 'created the demo orgs nordic-calls and pixel-apps'
+          : 'the database has orgs already: nothing done',
+      );
     });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { openStore } from '../../store/open-store.js';
 import { dbOption } from '../db-option.js';
+import { withStore } from '../with-store.js';
 
 /** `seatmeter migrate`: applies every pending migration to the database. */
 export const migrateCommand = (): Command =>
@@ -8,11 +8,6 @@ export const migrateCommand = (): Command =>
     .description('create or upgrade the database schema')
     .addOption(dbOption())
     .action(async (opts: { db: string }) => {
-      const store = openStore(opts.db);
-      try {
-        await store.migrate();
-        console.log(`migrated ${opts.db}`);
-      } finally {
-        await store.close();
-      }
+      await withStore(opts.db, async () => {});
+      console.log(`migrated ${opts.db}`);
     });

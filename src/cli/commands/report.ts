@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { monthOfInstant } from '../../core/calendar.js';
-import { NotFoundError } from '../../core/errors.js';
-import { openStore } from '../../store/open-store.js';
 import { getUsage, type Usage } from '../../usage/usage-service.js';
 import { dbOption } from '../db-option.js';
+import { monthOption, withOrg } from '../with-store.js';
 
 const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
 
@@ -36,22 +35,13 @@ export const reportCommand = (): Command =>
   new Command('report')
     .description("a month's usage: daily counts, billable licences, state and charge")
     .requiredOption('--org <org>', 'org id')
-    .option('--month <YYYY-MM>', 'the month (default: the month in progress)')
+    .option('--month <YYYY-MM>', 'the month (default: the month in progress)', monthOption)
     .option('--json', 'print the usage shape of the API')
     .addOption(dbOption())
     .action(async (opts: { org: string; month?: string; json?: boolean; db: string }) => {
-      if (opts.month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(opts.month)) {
-        throw new Error(`--month: not a month (YYYY-MM): ${opts.month}`);
-      }
-      const store = openStore(opts.db);
-      try {
-        await store.migrate();
-        const org = await store.getOrg(opts.org);
-        if (!org) throw new NotFoundError('org', opts.org);
+      const usage = await withOrg(opts.db, opts.org, (store, org) => {
         const now = Date.now();
-        const usage = await getUsage(store, org, opts.month ?? monthOfInstant(now, org.timezone), now);
-        console.log(opts.json ? JSON.stringify(usage, null, 2) : usageTable(usage));
-      } finally {
-        await store.close();
-      }
+        return getUsage(store, org, opts.month ?? monthOfInstant(now, org.timezone), now);
+      });
+      console.log(opts.json ? JSON.stringify(usage, null, 2) : usageTable(usage));
     });
