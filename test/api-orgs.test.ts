@@ -254,7 +254,24 @@ describe('HTTP API: orgs and usage (SQLite)', () => {
     };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/orgs', '/v1/orgs/{org}', '/v1/orgs/{org}/usage']),
+      expect.arrayContaining([
+        '/v1/orgs',
+        '/v1/orgs/{org}',
+        '/v1/orgs/{org}/keys',
+        '/v1/orgs/{org}/projects/{project}',
+        '/v1/orgs/{org}/teams/{team}',
+        '/v1/orgs/{org}/members/{member}',
+        '/v1/orgs/{org}/members/{member}/status',
+        '/v1/orgs/{org}/invites/check',
+        '/v1/orgs/{org}/invites',
+        '/v1/orgs/{org}/events',
+        '/v1/orgs/{org}/usage',
+        '/v1/orgs/{org}/usage/members',
+        '/v1/orgs/{org}/usage/projects',
+        '/v1/orgs/{org}/months/{month}/close',
+        '/v1/orgs/{org}/statements/{month}',
+        '/v1/orgs/{org}/dashboard-links',
+      ]),
     );
   });
 });
