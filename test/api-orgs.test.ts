@@ -1,277 +1,282 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/api/server.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
-import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { BACKENDS } from './support/backends.js';
 import { tieredPlan } from './support/fixtures.js';
 
 const ADMIN = 'operator-secret';
 const NOW = Date.parse('2026-10-20T12:00:00Z');
 const auth = { authorization: `Bearer ${ADMIN}` };
 
-describe('HTTP API: orgs and usage (SQLite)', () => {
-  let dir: string;
-  let store: Store;
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'seatmeter-api-'));
-    store = openStore(`sqlite:${join(dir, 'api.db')}`);
-    await store.migrate();
-    app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
-  });
-  afterAll(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('refuses calls without a valid key with 401', async () => {
-    const none = await app.inject({ method: 'GET', url: '/v1/orgs' });
-    expect(none.statusCode).toBe(401);
-    expect(none.json()).toMatchObject({ error: { code: 'unauthorized' } });
-    const wrong = await app.inject({
-      method: 'GET',
-      url: '/v1/orgs',
-      headers: { authorization: 'Bearer nope' },
+for (const make of BACKENDS) {
+  const backend = make();
+  describe(`HTTP API: orgs and usage (${backend.name})`, () => {
+    let store: Store;
+    let app: FastifyInstance;
+    beforeAll(async () => {
+      store = await backend.open();
+      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
     });
-    expect(wrong.statusCode).toBe(401);
-  });
+    afterAll(async () => {
+      await app.close();
+      await store.close();
+      await backend.teardown();
+    });
 
-  it('creates an org with defaults (201), and a taken id is 409', async () => {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/orgs',
-      headers: auth,
-      payload: {
+    it('refuses calls without a valid key with 401', async () => {
+      const none = await app.inject({ method: 'GET', url: '/v1/orgs' });
+      expect(none.statusCode).toBe(401);
+      expect(none.json()).toMatchObject({ error: { code: 'unauthorized' } });
+      const wrong = await app.inject({
+        method: 'GET',
+        url: '/v1/orgs',
+        headers: { authorization: 'Bearer nope' },
+      });
+      expect(wrong.statusCode).toBe(401);
+    });
+
+    it('creates an org with defaults (201), and a taken id is 409', async () => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: auth,
+        payload: {
+          id: 'app',
+          name: 'App Co',
+          plan: tieredPlan(50),
+          counting: { presence: 'status', aggregation: 'average' },
+        },
+      });
+      expect(res.statusCode).toBe(201);
+      expect(res.json()).toMatchObject({
         id: 'app',
-        name: 'App Co',
-        plan: tieredPlan(50),
-        counting: { presence: 'status', aggregation: 'average' },
-      },
+        timezone: 'UTC',
+        fairUseCap: 10_000,
+        billingEmails: [],
+        webhookUrl: null,
+        plan: { type: 'tiered', subscribedUpTo: 50 },
+      });
+      const again = await app.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: auth,
+        payload: { id: 'app', name: 'App Co', plan: tieredPlan(50) },
+      });
+      expect(again.statusCode).toBe(409);
     });
-    expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({
-      id: 'app',
-      timezone: 'UTC',
-      fairUseCap: 10_000,
-      billingEmails: [],
-      webhookUrl: null,
-      plan: { type: 'tiered', subscribedUpTo: 50 },
-    });
-    const again = await app.inject({
-      method: 'POST',
-      url: '/v1/orgs',
-      headers: auth,
-      payload: { id: 'app', name: 'App Co', plan: tieredPlan(50) },
-    });
-    expect(again.statusCode).toBe(409);
-  });
 
-  it('names every bad field with 400', async () => {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/orgs',
-      headers: auth,
-      payload: {
-        id: 'Bad Id',
-        name: 'x',
-        timezone: 'Mars/Base',
-        plan: { ...tieredPlan(30), currency: 'usd' },
-      },
+    it('names every bad field with 400', async () => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: auth,
+        payload: {
+          id: 'Bad Id',
+          name: 'x',
+          timezone: 'Mars/Base',
+          plan: { ...tieredPlan(30), currency: 'usd' },
+        },
+      });
+      expect(res.statusCode).toBe(400);
+      const fields = (res.json() as { error: { details: Array<{ field: string }> } }).error.details.map(
+        (d) => d.field,
+      );
+      expect(fields).toEqual(expect.arrayContaining(['id', 'timezone', 'plan.currency']));
+      const semantic = await app.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: auth,
+        payload: { id: 'semantic', name: 'x', plan: tieredPlan(30) },
+      });
+      expect(semantic.statusCode).toBe(400);
+      expect(semantic.json()).toMatchObject({ error: { details: [{ field: 'plan.subscribedUpTo' }] } });
     });
-    expect(res.statusCode).toBe(400);
-    const fields = (res.json() as { error: { details: Array<{ field: string }> } }).error.details.map(
-      (d) => d.field,
-    );
-    expect(fields).toEqual(expect.arrayContaining(['id', 'timezone', 'plan.currency']));
-    const semantic = await app.inject({
-      method: 'POST',
-      url: '/v1/orgs',
-      headers: auth,
-      payload: { id: 'semantic', name: 'x', plan: tieredPlan(30) },
-    });
-    expect(semantic.statusCode).toBe(400);
-    expect(semantic.json()).toMatchObject({ error: { details: [{ field: 'plan.subscribedUpTo' }] } });
-  });
 
-  it('reads, patches and lists orgs with their usage; unknown orgs are 404', async () => {
-    expect((await app.inject({ method: 'GET', url: '/v1/orgs/nope', headers: auth })).statusCode).toBe(404);
-    const patched = await app.inject({
-      method: 'PATCH',
-      url: '/v1/orgs/app',
-      headers: auth,
-      payload: { subscribedUpTo: 100, webhookUrl: 'https://hooks.example/seatmeter' },
-    });
-    expect(patched.statusCode).toBe(200);
-    expect(patched.json()).toMatchObject({
-      plan: { subscribedUpTo: 100 },
-      webhookSecret: expect.stringMatching(/^whsec_/),
-    });
-    for (const url of [
-      'http://127.0.0.1:9/x',
-      'http://localhost/x',
-      'http://10.1.2.3/x',
-      'http://[::1]/x',
-      'ftp://hooks.example/x',
-    ]) {
-      const refused = await app.inject({
+    it('reads, patches and lists orgs with their usage; unknown orgs are 404', async () => {
+      expect((await app.inject({ method: 'GET', url: '/v1/orgs/nope', headers: auth })).statusCode).toBe(404);
+      const patched = await app.inject({
         method: 'PATCH',
         url: '/v1/orgs/app',
         headers: auth,
-        payload: { webhookUrl: url },
+        payload: { subscribedUpTo: 100, webhookUrl: 'https://hooks.example/seatmeter' },
       });
-      expect(refused.statusCode).toBe(400);
-      expect(refused.json()).toMatchObject({ error: { details: [{ field: 'webhookUrl' }] } });
-    }
-    const open = await buildServer({ store, adminKey: ADMIN, now: () => NOW, allowPrivateWebhooks: true });
-    const allowed = await open.inject({
-      method: 'PATCH',
-      url: '/v1/orgs/app',
-      headers: auth,
-      payload: { webhookUrl: 'http://127.0.0.1:9/x' },
-    });
-    expect(allowed.statusCode).toBe(200);
-    await open.close();
-    await app.inject({
-      method: 'PATCH',
-      url: '/v1/orgs/app',
-      headers: auth,
-      payload: { webhookUrl: 'https://hooks.example/seatmeter' },
-    });
-    const wrongPlan = await app.inject({
-      method: 'PATCH',
-      url: '/v1/orgs/app',
-      headers: auth,
-      payload: { licenses: 4 },
-    });
-    expect(wrongPlan.json()).toMatchObject({ error: { details: [{ field: 'licenses' }] } });
-    const list = await app.inject({ method: 'GET', url: '/v1/orgs', headers: auth });
-    expect(list.json()).toMatchObject({
-      orgs: [
-        { id: 'app', usage: { allowance: 100, state: 'ok', billable: { numerator: 0, denominator: 31 } } },
-      ],
-    });
-  });
-
-  it('answers usage for a month with the worked example figures', async () => {
-    await app.inject({
-      method: 'POST',
-      url: '/v1/orgs',
-      headers: auth,
-      payload: { id: 'calls', name: 'Calls', timezone: 'Europe/Copenhagen', plan: tieredPlan(50) },
-    });
-    const org = await store.getOrg('calls');
-    if (!org) throw new Error('org missing');
-    const events = [];
-    for (let d = 1; d <= 30; d++) {
-      const n = d <= 10 ? 40 : d <= 20 ? 80 : 60;
-      for (let i = 0; i < n; i++) {
-        events.push({
-          id: `${d}-${i}`,
-          member: `m${i}`,
-          source: 'calls',
-          occurredAt: `2026-09-${String(d).padStart(2, '0')}T10:00:00+02:00`,
+      expect(patched.statusCode).toBe(200);
+      expect(patched.json()).toMatchObject({
+        plan: { subscribedUpTo: 100 },
+        webhookSecret: expect.stringMatching(/^whsec_/),
+      });
+      for (const url of [
+        'http://127.0.0.1:9/x',
+        'http://localhost/x',
+        'http://10.1.2.3/x',
+        'http://[::1]/x',
+        'ftp://hooks.example/x',
+      ]) {
+        const refused = await app.inject({
+          method: 'PATCH',
+          url: '/v1/orgs/app',
+          headers: auth,
+          payload: { webhookUrl: url },
         });
+        expect(refused.statusCode).toBe(400);
+        expect(refused.json()).toMatchObject({ error: { details: [{ field: 'webhookUrl' }] } });
       }
-    }
-    const v = validateBatch(events, NOW);
-    if (!v.ok) throw new Error('bad events');
-    await store.ingest(org, v.events, NOW);
-    const peak = await app.inject({
-      method: 'GET',
-      url: '/v1/orgs/calls/usage?month=2026-09',
-      headers: auth,
+      const open = await buildServer({ store, adminKey: ADMIN, now: () => NOW, allowPrivateWebhooks: true });
+      const allowed = await open.inject({
+        method: 'PATCH',
+        url: '/v1/orgs/app',
+        headers: auth,
+        payload: { webhookUrl: 'http://127.0.0.1:9/x' },
+      });
+      expect(allowed.statusCode).toBe(200);
+      await open.close();
+      await app.inject({
+        method: 'PATCH',
+        url: '/v1/orgs/app',
+        headers: auth,
+        payload: { webhookUrl: 'https://hooks.example/seatmeter' },
+      });
+      const wrongPlan = await app.inject({
+        method: 'PATCH',
+        url: '/v1/orgs/app',
+        headers: auth,
+        payload: { licenses: 4 },
+      });
+      expect(wrongPlan.json()).toMatchObject({ error: { details: [{ field: 'licenses' }] } });
+      const list = await app.inject({ method: 'GET', url: '/v1/orgs', headers: auth });
+      expect(list.json()).toMatchObject({
+        orgs: [
+          { id: 'app', usage: { allowance: 100, state: 'ok', billable: { numerator: 0, denominator: 31 } } },
+        ],
+      });
     });
-    expect(peak.json()).toMatchObject({
-      billable: { value: 80, numerator: 80, denominator: 1 },
-      charge: { tierUpTo: 100 },
-    });
-    await app.inject({
-      method: 'PATCH',
-      url: '/v1/orgs/calls',
-      headers: auth,
-      payload: { counting: { presence: 'activity', aggregation: 'average' } },
-    });
-    const avg = await app.inject({ method: 'GET', url: '/v1/orgs/calls/usage?month=2026-09', headers: auth });
-    expect(avg.json()).toMatchObject({
-      org: 'calls',
-      month: '2026-09',
-      daysInMonth: 30,
-      closed: false,
-      current: null,
-      billable: { value: 60, numerator: 1800, denominator: 30 },
-      allowance: 50,
-      state: 'over',
-      charge: { currency: 'USD', amount: 35_000, tierUpTo: 100, licenses: null, overage: null },
-    });
-    const bad = await app.inject({ method: 'GET', url: '/v1/orgs/calls/usage?month=2026-13', headers: auth });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ error: { details: [{ field: 'month' }] } });
-  });
 
-  it('answers 413 for a body above the limit, and 404 in the error format for unknown routes', async () => {
-    const small = await buildServer({ store, adminKey: ADMIN, now: () => NOW, bodyLimit: 1024 });
-    const res = await small.inject({
-      method: 'POST',
-      url: '/v1/orgs/calls/events',
-      headers: { ...auth, 'content-type': 'application/json' },
-      payload: JSON.stringify({ events: [{ id: 'x'.repeat(2000) }] }),
+    it('answers usage for a month with the worked example figures', async () => {
+      await app.inject({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: auth,
+        payload: { id: 'calls', name: 'Calls', timezone: 'Europe/Copenhagen', plan: tieredPlan(50) },
+      });
+      const org = await store.getOrg('calls');
+      if (!org) throw new Error('org missing');
+      const events = [];
+      for (let d = 1; d <= 30; d++) {
+        const n = d <= 10 ? 40 : d <= 20 ? 80 : 60;
+        for (let i = 0; i < n; i++) {
+          events.push({
+            id: `${d}-${i}`,
+            member: `m${i}`,
+            source: 'calls',
+            occurredAt: `2026-09-${String(d).padStart(2, '0')}T10:00:00+02:00`,
+          });
+        }
+      }
+      const v = validateBatch(events, NOW);
+      if (!v.ok) throw new Error('bad events');
+      await store.ingest(org, v.events, NOW);
+      const peak = await app.inject({
+        method: 'GET',
+        url: '/v1/orgs/calls/usage?month=2026-09',
+        headers: auth,
+      });
+      expect(peak.json()).toMatchObject({
+        billable: { value: 80, numerator: 80, denominator: 1 },
+        charge: { tierUpTo: 100 },
+      });
+      await app.inject({
+        method: 'PATCH',
+        url: '/v1/orgs/calls',
+        headers: auth,
+        payload: { counting: { presence: 'activity', aggregation: 'average' } },
+      });
+      const avg = await app.inject({
+        method: 'GET',
+        url: '/v1/orgs/calls/usage?month=2026-09',
+        headers: auth,
+      });
+      expect(avg.json()).toMatchObject({
+        org: 'calls',
+        month: '2026-09',
+        daysInMonth: 30,
+        closed: false,
+        current: null,
+        billable: { value: 60, numerator: 1800, denominator: 30 },
+        allowance: 50,
+        state: 'over',
+        charge: { currency: 'USD', amount: 35_000, tierUpTo: 100, licenses: null, overage: null },
+      });
+      const bad = await app.inject({
+        method: 'GET',
+        url: '/v1/orgs/calls/usage?month=2026-13',
+        headers: auth,
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: { details: [{ field: 'month' }] } });
     });
-    expect(res.statusCode).toBe(413);
-    expect(res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
-    const missing = await small.inject({ method: 'GET', url: '/v1/nothing-here', headers: auth });
-    expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
-    await small.close();
-  });
 
-  it('answers 429 with Retry-After past the per-key rate limit', async () => {
-    const limited = await buildServer({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 });
-    const codes = [];
-    for (let i = 0; i < 5; i++)
-      codes.push(await limited.inject({ method: 'GET', url: '/v1/orgs/app', headers: auth }));
-    expect(codes.map((r) => r.statusCode)).toEqual([200, 200, 200, 429, 429]);
-    expect(codes[3]?.headers['retry-after']).toBeDefined();
-    expect(codes[3]?.json()).toMatchObject({ error: { code: 'rate_limited' } });
-    // Another key has its own budget.
-    const other = await limited.inject({
-      method: 'GET',
-      url: '/v1/orgs/app',
-      headers: { authorization: 'Bearer x' },
+    it('answers 413 for a body above the limit, and 404 in the error format for unknown routes', async () => {
+      const small = await buildServer({ store, adminKey: ADMIN, now: () => NOW, bodyLimit: 1024 });
+      const res = await small.inject({
+        method: 'POST',
+        url: '/v1/orgs/calls/events',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: JSON.stringify({ events: [{ id: 'x'.repeat(2000) }] }),
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+      const missing = await small.inject({ method: 'GET', url: '/v1/nothing-here', headers: auth });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
+      await small.close();
     });
-    expect(other.statusCode).toBe(401);
-    await limited.close();
-  });
 
-  it('publishes the OpenAPI document from the same schemas', async () => {
-    const doc = (await app.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as {
-      openapi: string;
-      paths: Record<string, unknown>;
-    };
-    expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining([
-        '/v1/orgs',
-        '/v1/orgs/{org}',
-        '/v1/orgs/{org}/keys',
-        '/v1/orgs/{org}/projects/{project}',
-        '/v1/orgs/{org}/teams/{team}',
-        '/v1/orgs/{org}/members/{member}',
-        '/v1/orgs/{org}/members/{member}/status',
-        '/v1/orgs/{org}/invites/check',
-        '/v1/orgs/{org}/invites',
-        '/v1/orgs/{org}/events',
-        '/v1/orgs/{org}/usage',
-        '/v1/orgs/{org}/usage/members',
-        '/v1/orgs/{org}/usage/projects',
-        '/v1/orgs/{org}/months/{month}/close',
-        '/v1/orgs/{org}/statements/{month}',
-        '/v1/orgs/{org}/dashboard-links',
-      ]),
-    );
+    it('answers 429 with Retry-After past the per-key rate limit', async () => {
+      const limited = await buildServer({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 });
+      const codes = [];
+      for (let i = 0; i < 5; i++)
+        codes.push(await limited.inject({ method: 'GET', url: '/v1/orgs/app', headers: auth }));
+      expect(codes.map((r) => r.statusCode)).toEqual([200, 200, 200, 429, 429]);
+      expect(codes[3]?.headers['retry-after']).toBeDefined();
+      expect(codes[3]?.json()).toMatchObject({ error: { code: 'rate_limited' } });
+      // Another key has its own budget.
+      const other = await limited.inject({
+        method: 'GET',
+        url: '/v1/orgs/app',
+        headers: { authorization: 'Bearer x' },
+      });
+      expect(other.statusCode).toBe(401);
+      await limited.close();
+    });
+
+    it('publishes the OpenAPI document from the same schemas', async () => {
+      const doc = (await app.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
+      expect(doc.openapi).toMatch(/^3\./);
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/orgs',
+          '/v1/orgs/{org}',
+          '/v1/orgs/{org}/keys',
+          '/v1/orgs/{org}/projects/{project}',
+          '/v1/orgs/{org}/teams/{team}',
+          '/v1/orgs/{org}/members/{member}',
+          '/v1/orgs/{org}/members/{member}/status',
+          '/v1/orgs/{org}/invites/check',
+          '/v1/orgs/{org}/invites',
+          '/v1/orgs/{org}/events',
+          '/v1/orgs/{org}/usage',
+          '/v1/orgs/{org}/usage/members',
+          '/v1/orgs/{org}/usage/projects',
+          '/v1/orgs/{org}/months/{month}/close',
+          '/v1/orgs/{org}/statements/{month}',
+          '/v1/orgs/{org}/dashboard-links',
+        ]),
+      );
+    });
   });
-});
+}
