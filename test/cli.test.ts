@@ -150,3 +150,15 @@ describe('seatmeter import and report', () => {
     expect(table.stdout).toMatch(/billable\s+5/);
   });
 });
+
+describe('the installed command', () => {
+  it('runs the CLI built by npm install (bin/seatmeter.js)', async () => {
+    const bin = join(import.meta.dirname, '../bin/seatmeter.js');
+    const path = join(dir, 'bin.db');
+    const { stdout } = await run(process.execPath, [bin, 'migrate', '--db', `sqlite:${path}`]);
+    expect(stdout).toContain(`migrated sqlite:${path}`);
+    const help = await run(process.execPath, [bin, '--help']);
+    for (const command of ['serve', 'migrate', 'import', 'report', 'close', 'demo'])
+      expect(help.stdout).toContain(command);
+  });
+});
