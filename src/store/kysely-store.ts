@@ -246,7 +246,33 @@ export abstract class KyselyStore implements Store {
         .where('member_id', '=', memberId)
         .executeTakeFirst();
       if (!exists) throw new NotFoundError('member', memberId);
-      await appendStatusRows(trx, orgId, [{ memberId, status, at }], now);
+      const last = await trx
+        .selectFrom('status_changes')
+        .select((eb) => eb.fn.max<number>('seq').as('seq'))
+        .where('org_id', '=', orgId)
+        .where('member_id', '=', memberId)
+        .executeTakeFirst();
+      // Among changes at one instant the last recorded wins, so each change gets the next seq.
+      const seq = last?.seq === null || last?.seq === undefined ? 1 : Number(last.seq) + 1;
+      await trx
+        .insertInto('status_changes')
+        .values({ org_id: orgId, member_id: memberId, at, seq, status, recorded_at: now })
+        .execute();
+      const latest = await trx
+        .selectFrom('status_changes')
+        .select('status')
+        .where('org_id', '=', orgId)
+        .where('member_id', '=', memberId)
+        .orderBy('at', 'desc')
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      await trx
+        .updateTable('members')
+        .set({ status: latest.status, updated_at: now })
+        .where('org_id', '=', orgId)
+        .where('member_id', '=', memberId)
+        .execute();
       return readMember(trx, orgId, memberId) as Promise<Member>;
     });
   }
@@ -628,7 +654,8 @@ async function resolveMembers(
           email_lower: null,
           name: kind === 'shared' ? id : null,
           kind,
-          status: null,
+          // A new person is active from now; its history starts with that one change.
+          status: kind === 'person' ? 'active' : null,
           created_at: now,
           updated_at: now,
         })),
@@ -636,54 +663,26 @@ async function resolveMembers(
       .execute();
   }
   const persons = created.filter(([, kind]) => kind === 'person');
-  await appendStatusRows(
-    trx,
-    orgId,
-    persons.map(([memberId]) => ({ memberId, status: 'active' as const, at: now })),
-    now,
-  );
+  for (const part of chunks(persons)) {
+    await trx
+      .insertInto('status_changes')
+      .values(
+        part.map(([memberId]) => ({
+          org_id: orgId,
+          member_id: memberId,
+          at: now,
+          seq: 1,
+          status: 'active',
+          recorded_at: now,
+        })),
+      )
+      .execute();
+  }
 
   for (const [key, w] of wanted) {
     if (!owners.has(key)) owners.set(key, w.member === undefined ? w.source : w.member);
   }
   return owners;
-}
-
-/** Appends status changes and brings each member's current status up to date. */
-async function appendStatusRows(
-  trx: Db,
-  orgId: string,
-  changes: ReadonlyArray<{ memberId: string; status: MemberStatus; at: number }>,
-  now: number,
-): Promise<void> {
-  for (const c of changes) {
-    const last = await trx
-      .selectFrom('status_changes')
-      .select((eb) => eb.fn.max<number>('seq').as('seq'))
-      .where('org_id', '=', orgId)
-      .where('member_id', '=', c.memberId)
-      .executeTakeFirst();
-    const seq = last?.seq === null || last?.seq === undefined ? 1 : Number(last.seq) + 1;
-    await trx
-      .insertInto('status_changes')
-      .values({ org_id: orgId, member_id: c.memberId, at: c.at, seq, status: c.status, recorded_at: now })
-      .execute();
-    const latest = await trx
-      .selectFrom('status_changes')
-      .select('status')
-      .where('org_id', '=', orgId)
-      .where('member_id', '=', c.memberId)
-      .orderBy('at', 'desc')
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirstOrThrow();
-    await trx
-      .updateTable('members')
-      .set({ status: latest.status, updated_at: now })
-      .where('org_id', '=', orgId)
-      .where('member_id', '=', c.memberId)
-      .execute();
-  }
 }
 
 async function ensureNamed(trx: Db, table: 'projects' | 'teams', orgId: string, ids: readonly string[]) {
