@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { monthOfInstant } from '../../core/calendar.js';
 import { ValidationError } from '../../core/errors.js';
-import { allowance, type Plan, planIssues } from '../../core/plans.js';
+import { type Plan, planIssues } from '../../core/plans.js';
 import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
 import { type Caller, newApiKey } from '../auth.js';
@@ -110,7 +110,7 @@ export const orgRoutes =
             const usage = await getUsage(ctx.store, org, monthOfInstant(now, org.timezone), now);
             return {
               ...orgView(org),
-              usage: { billable: usage.billable, allowance: allowance(org.plan), state: usage.state },
+              usage: { billable: usage.billable, allowance: usage.allowance, state: usage.state },
             };
           }),
         ),
