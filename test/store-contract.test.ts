@@ -174,6 +174,37 @@ for (const make of BACKENDS) {
       expect((await store.getStatement('acme', '2026-08'))?.body).toEqual({ billable: 1 });
     });
 
+    it('reads members, their activity and history a page at a time, in byte order of ids', async () => {
+      // Byte order; a linguistic collation would put 'a_c' first and 'b' before 'B'.
+      const ids = ['B', 'a-b', 'a_c', 'ab', 'b', 'é'];
+      for (const id of [...ids].reverse()) {
+        await store.putMember(org.id, { id, teams: [], projects: [] }, NOW);
+        await store.appendStatus(org.id, id, 'active', NOW, NOW);
+      }
+      await store.ingest(
+        org,
+        batch(
+          ids.map((member, i) => ({
+            id: `e${i}`,
+            member,
+            source: 'calls',
+            occurredAt: '2026-09-03T10:00:00Z',
+          })),
+        ),
+        NOW,
+      );
+      expect((await store.listMembers(org.id)).map((m) => m.id)).toEqual(ids);
+      const first = await store.listMembers(org.id, { limit: 4 });
+      expect(first.map((m) => m.id)).toEqual(ids.slice(0, 4));
+      const rest = await store.listMembers(org.id, { after: 'ab', limit: 4 });
+      expect(rest.map((m) => m.id)).toEqual(['b', 'é']);
+      const range = { after: 'B', through: 'ab' };
+      const calendar = monthCalendar('2026-09', org.timezone);
+      const activity = await store.activityRows(org.id, calendar, range);
+      expect(activity.map((r) => r.member).sort()).toEqual(['a-b', 'a_c', 'ab']);
+      expect((await store.statusHistories(org.id, range)).map((h) => h.member)).toEqual(['a-b', 'a_c', 'ab']);
+    });
+
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
       const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);
       const e = batch([{ id: 'same', member: 'ann', source: 's', occurredAt: '2026-09-05T10:00:00Z' }]);

@@ -6,7 +6,7 @@ import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
-import { getUsage, membersUsage, projectsUsage } from '../src/usage/usage-service.js';
+import { getUsage, membersUsage, memberUsagePages, projectsUsage } from '../src/usage/usage-service.js';
 import { makeOrg, tieredPlan } from './support/fixtures.js';
 
 const NOW = Date.parse('2026-10-05T12:00:00Z');
@@ -194,4 +194,53 @@ describe('usage service on SQLite', () => {
     expect(listed.members[0]).toMatchObject({ daysCounted: 5, lastDay: '2026-10-05' });
     expect((await getUsage(store, o, '2026-12', NOW)).days.every((d) => d.count === 0)).toBe(true);
   });
+
+  it.each(['activity', 'status'] as const)(
+    'reads members a page at a time with the same result as one page (%s presence)',
+    async (presence) => {
+      const o = await store.createOrg(org({ counting: { presence, aggregation: 'average' } }), NOW);
+      // 23 members, ids that sort differently as text and as numbers, some without activity.
+      for (let i = 0; i < 23; i++) {
+        await store.putMember('app', { id: `m${i}`, projects: i % 3 === 0 ? ['web'] : [] }, NOW);
+        if (i % 4 !== 0) {
+          await store.appendStatus(
+            'app',
+            `m${i}`,
+            'active',
+            Date.parse(`2026-09-${10 + (i % 9)}T09:00:00-04:00`),
+            NOW,
+          );
+        }
+      }
+      await store.appendStatus('app', 'm5', 'deactivated', NOW, NOW);
+      await ingest(store, o, dailyActivity(3, 20, 17));
+
+      const collect = async (pageSize: number) => {
+        const out = [];
+        for await (const page of memberUsagePages(store, o, '2026-09', NOW, { all: true }, pageSize)) {
+          expect(page.length).toBeLessThanOrEqual(pageSize);
+          out.push(...page);
+        }
+        return out;
+      };
+      const whole = await collect(1000);
+      expect(whole).toHaveLength(23);
+      expect(whole.map((m) => m.id)).toEqual([...whole.map((m) => m.id)].sort());
+      for (const size of [1, 2, 5, 22, 23]) expect(await collect(size)).toEqual(whole);
+
+      // Cursor pages of the list put together are the whole list, with the same totals each time.
+      const full = await membersUsage(store, o, '2026-09', NOW, { all: true });
+      const seen = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await membersUsage(store, o, '2026-09', NOW, { all: true }, { cursor, limit: 4 });
+        expect(page.totals).toEqual(full.totals);
+        seen.push(...page.members);
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      expect(seen).toEqual(full.members);
+      expect(full.members).toEqual(whole);
+    },
+  );
 });

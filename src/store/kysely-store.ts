@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, sql, type Transaction } from 'kysely';
+import { type Expression, type Kysely, Migrator, type SqlBool, sql, type Transaction } from 'kysely';
 import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
@@ -11,6 +11,7 @@ import type {
   IngestResult,
   MemberHistory,
   MemberInput,
+  MemberRange,
   Store,
   StoredApiKey,
   StoredStatement,
@@ -25,6 +26,14 @@ function chunks<T>(items: readonly T[], size = INSERT_CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** The `member_id` condition of a member range (always true without bounds). */
+function inMemberRange(range: MemberRange | undefined): Expression<SqlBool> {
+  const parts = [];
+  if (range?.after !== undefined) parts.push(sql`member_id > ${range.after}`);
+  if (range?.through !== undefined) parts.push(sql`member_id <= ${range.through}`);
+  return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(parts, sql` and `)}`;
 }
 
 function orgFromRow(row: OrgsTable): Org {
@@ -422,11 +431,12 @@ export abstract class KyselyStore implements Store {
     return counts;
   }
 
-  async activityRows(orgId: string, calendar: MonthCalendar): Promise<ActivityRow[]> {
+  async activityRows(orgId: string, calendar: MonthCalendar, range?: MemberRange): Promise<ActivityRow[]> {
     const rows = await this.db
       .selectFrom('activity_days')
       .select(['member_id', 'day', 'source', 'events'])
       .where('org_id', '=', orgId)
+      .where(inMemberRange(range))
       .where('day', '>=', calendar.firstDay)
       .where('day', '<', calendar.firstDay + calendar.days)
       .execute();
@@ -438,25 +448,38 @@ export abstract class KyselyStore implements Store {
     }));
   }
 
-  async listMembers(orgId: string): Promise<Member[]> {
-    const [rows, projects, teams, aliases] = await Promise.all([
-      this.db.selectFrom('members').selectAll().where('org_id', '=', orgId).orderBy('member_id').execute(),
+  async listMembers(orgId: string, range?: MemberRange): Promise<Member[]> {
+    const rows = await this.db
+      .selectFrom('members')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where(inMemberRange(range))
+      .orderBy('member_id')
+      .$if(range?.limit !== undefined, (q) => q.limit(range?.limit as number))
+      .execute();
+    if (rows.length === 0) return [];
+    // The links of exactly the members read: a limited page ends at its last member.
+    const read: MemberRange = { after: range?.after, through: rows.at(-1)?.member_id };
+    const [projects, teams, aliases] = await Promise.all([
       this.db
         .selectFrom('member_projects')
         .select(['member_id', 'project_id as id'])
         .where('org_id', '=', orgId)
+        .where(inMemberRange(read))
         .orderBy('project_id')
         .execute(),
       this.db
         .selectFrom('member_teams')
         .select(['member_id', 'team_id as id'])
         .where('org_id', '=', orgId)
+        .where(inMemberRange(read))
         .orderBy('team_id')
         .execute(),
       this.db
         .selectFrom('aliases')
         .select(['member_id', 'source', 'external_id'])
         .where('org_id', '=', orgId)
+        .where(inMemberRange(read))
         .orderBy('source')
         .orderBy('external_id')
         .execute(),
@@ -483,11 +506,12 @@ export abstract class KyselyStore implements Store {
     );
   }
 
-  async statusHistories(orgId: string): Promise<MemberHistory[]> {
+  async statusHistories(orgId: string, range?: MemberRange): Promise<MemberHistory[]> {
     const rows = await this.db
       .selectFrom('status_changes')
       .select(['member_id', 'status', 'at'])
       .where('org_id', '=', orgId)
+      .where(inMemberRange(range))
       .orderBy('member_id')
       .orderBy('at')
       .orderBy('seq')

@@ -83,12 +83,21 @@ export interface Store {
    * members whose current status is `deactivated` left out.
    */
   activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]>;
-  /** The activity of a month: one row per member, day (0-based index) and source, with its events. */
-  activityRows(orgId: string, calendar: MonthCalendar): Promise<ActivityRow[]>;
-  /** Every member of the org with projects, teams and aliases, ordered by id. */
-  listMembers(orgId: string): Promise<Member[]>;
-  /** Status histories of every member that has one, sorted by `at` then recording order. */
-  statusHistories(orgId: string): Promise<MemberHistory[]>;
+  /**
+   * The activity of a month: one row per member, day (0-based index) and source, with its events;
+   * only the members in `range` when given.
+   */
+  activityRows(orgId: string, calendar: MonthCalendar, range?: MemberRange): Promise<ActivityRow[]>;
+  /**
+   * The members of the org with projects, teams and aliases, ordered by id: every one, or those in
+   * `range` (at most `range.limit`), so long lists are read a page at a time.
+   */
+  listMembers(orgId: string, range?: MemberRange): Promise<Member[]>;
+  /**
+   * Status histories of every member that has one (in `range` when given), sorted by `at` then
+   * recording order.
+   */
+  statusHistories(orgId: string, range?: MemberRange): Promise<MemberHistory[]>;
   /** Members whose current status is `active` or `invited`. */
   activeAndInvited(orgId: string): Promise<number>;
   /** Late events stored for a month. */
@@ -105,6 +114,13 @@ export interface Store {
   /** Stores an org key's id, the hash of its secret and its scopes. */
   saveApiKey(orgId: string, key: StoredApiKey, now: number): Promise<void>;
   getApiKey(orgId: string, keyId: string): Promise<StoredApiKey | undefined>;
+}
+
+/** Members by id: after `after` (exclusive), up to `through` (inclusive), at most `limit`. */
+export interface MemberRange {
+  readonly after?: string | undefined;
+  readonly through?: string | undefined;
+  readonly limit?: number | undefined;
 }
 
 export interface StoredApiKey {

@@ -5,7 +5,7 @@ import { type RationalFigure, toFigure } from '../core/rational.js';
 import type { Counting, Member, MemberKind, MemberStatus, Org } from '../core/types.js';
 import { type DayCount, usageFigures } from '../core/usage.js';
 import type { UsageState } from '../core/usage-state.js';
-import type { ActivityRow, Store } from '../store/store.js';
+import type { ActivityRow, MemberRange, Store } from '../store/store.js';
 
 /** The usage of one org and month, in the API's shape (SPEC.md section 6). */
 export interface Usage {
@@ -27,13 +27,15 @@ export interface Usage {
   readonly charge: Charge;
 }
 
-interface MonthSeats {
-  readonly calendar: MonthCalendar;
+interface PageSeats {
   readonly seats: SeatDays<string>;
   /** Members that would have held a seat but for their `deactivated` status (activity presence). */
   readonly withheld: SeatDays<string>;
   readonly activity: ActivityRow[];
 }
+
+/** Members read per page by the members list, its CSV and the projects view. */
+export const MEMBER_PAGE = 1000;
 
 /**
  * The index of the last day of the month that has begun by `now` (-1 when none has): days that
@@ -53,27 +55,25 @@ function dropFutureDays(seats: SeatDays<string>, last: number): SeatDays<string>
 }
 
 /**
- * Who held a seat on which day of a month, under the org's presence rule. Under `activity`, members
- * whose current status is `deactivated` hold none (they are returned apart, as `withheld`).
+ * Who of one page of members held a seat on which day of a month, under the org's presence rule.
+ * Under `activity`, members whose current status is `deactivated` hold none (they are returned
+ * apart, as `withheld`).
  */
-async function monthSeats(
+async function pageSeats(
   store: Store,
   org: Org,
-  month: string,
+  calendar: MonthCalendar,
   now: number,
-  members?: Member[],
-): Promise<MonthSeats> {
-  const calendar = monthCalendar(month, org.timezone);
+  page: MemberPage,
+): Promise<PageSeats> {
   const last = lastBegunDay(calendar, now);
-  const activity = await store.activityRows(org.id, calendar);
+  const activity = await store.activityRows(org.id, calendar, page.range);
   if (org.counting.presence === 'status') {
-    const histories = await store.statusHistories(org.id);
+    const histories = await store.statusHistories(org.id, page.range);
     const seats = dropFutureDays(statusSeats({ calendar, histories }), last);
-    return { calendar, seats, withheld: new Map(), activity };
+    return { seats, withheld: new Map(), activity };
   }
-  const deactivated = new Set(
-    (members ?? (await store.listMembers(org.id))).filter((m) => m.status === 'deactivated').map((m) => m.id),
-  );
+  const deactivated = new Set(page.members.filter((m) => m.status === 'deactivated').map((m) => m.id));
   const seats: SeatDays<string> = new Map();
   const withheld: SeatDays<string> = new Map();
   for (const row of activity) {
@@ -85,7 +85,26 @@ async function monthSeats(
     }
     days.add(row.day);
   }
-  return { calendar, seats: dropFutureDays(seats, last), withheld: dropFutureDays(withheld, last), activity };
+  return { seats: dropFutureDays(seats, last), withheld: dropFutureDays(withheld, last), activity };
+}
+
+interface MemberPage {
+  readonly members: Member[];
+  /** The id range the page covers, for reading the same members' activity and history. */
+  readonly range: MemberRange;
+}
+
+/** The org's members in id order, `size` at a time, so memory stays flat in the number of members. */
+async function* memberPages(store: Store, orgId: string, size = MEMBER_PAGE): AsyncGenerator<MemberPage> {
+  let after: string | undefined;
+  for (;;) {
+    const members = await store.listMembers(orgId, { after, limit: size });
+    const last = members.at(-1);
+    if (!last) return;
+    yield { members, range: { after, through: last.id } };
+    if (members.length < size) return;
+    after = last.id;
+  }
 }
 
 /** The daily counts of a month under the org's presence rule. */
@@ -194,8 +213,77 @@ export interface MembersFilter {
 }
 
 /**
- * Who counted in a month, on how many days, from which sources; ordered by member id. Listed: every
- * member that held a seat or would have but for its status; with `all`, every member.
+ * Who counted in a month, on how many days, from which sources, a page at a time in member id
+ * order. Listed: every member that held a seat or would have but for its status; with `all`, every
+ * member.
+ */
+export async function* memberUsagePages(
+  store: Store,
+  org: Org,
+  month: string,
+  now: number,
+  filter: MembersFilter = {},
+  pageSize = MEMBER_PAGE,
+): AsyncGenerator<MemberUsage[]> {
+  const calendar = monthCalendar(month, org.timezone);
+  for await (const page of memberPages(store, org.id, pageSize)) {
+    const { seats, withheld, activity } = await pageSeats(store, org, calendar, now, page);
+    const sources = new Map<string, Record<string, number>>();
+    for (const row of activity) {
+      let s = sources.get(row.member);
+      if (!s) {
+        s = {};
+        sources.set(row.member, s);
+      }
+      s[row.source] = (s[row.source] ?? 0) + row.events;
+    }
+    const out: MemberUsage[] = [];
+    for (const m of page.members) {
+      if (filter.team !== undefined && !m.teams.includes(filter.team)) continue;
+      if (filter.project !== undefined && !m.projects.includes(filter.project)) continue;
+      const memberSources = sources.get(m.id) ?? {};
+      if (filter.source !== undefined && memberSources[filter.source] === undefined) continue;
+      const held = seats.get(m.id);
+      const kept = withheld.get(m.id);
+      const days = held ?? kept;
+      if (!days && !filter.all) continue;
+      let reason: MemberReason;
+      if (held) reason = org.counting.presence === 'activity' ? 'activity' : 'active';
+      else if (kept) reason = 'deactivated';
+      else reason = org.counting.presence === 'activity' ? 'no_activity' : 'not_active';
+      const sorted = days ? [...days].sort((a, b) => a - b) : [];
+      const first = sorted[0];
+      const last = sorted.at(-1);
+      out.push({
+        id: m.id,
+        email: m.email,
+        name: m.name,
+        kind: m.kind,
+        status: m.status,
+        billable: held !== undefined,
+        reason,
+        daysCounted: sorted.length,
+        firstDay: first === undefined ? null : dateOfEpochDay(calendar.firstDay + first),
+        lastDay: last === undefined ? null : dateOfEpochDay(calendar.firstDay + last),
+        projects: m.projects,
+        teams: m.teams,
+        sources: memberSources,
+      });
+    }
+    if (out.length > 0) yield out;
+  }
+}
+
+export interface MembersList {
+  readonly members: MemberUsage[];
+  readonly totals: { members: number; billable: number };
+  /** The id to pass as `cursor` for the next page, null on the last. */
+  readonly nextCursor: string | null;
+}
+
+/**
+ * The members list of a month: totals over every listed member, and the `limit` members after
+ * `cursor` (an id). Only that page is held in memory.
  */
 export async function membersUsage(
   store: Store,
@@ -203,54 +291,24 @@ export async function membersUsage(
   month: string,
   now: number,
   filter: MembersFilter = {},
-): Promise<{ members: MemberUsage[]; totals: { members: number; billable: number } }> {
-  const members = await store.listMembers(org.id);
-  const { calendar, seats, withheld, activity } = await monthSeats(store, org, month, now, members);
-  const sources = new Map<string, Record<string, number>>();
-  for (const row of activity) {
-    let s = sources.get(row.member);
-    if (!s) {
-      s = {};
-      sources.set(row.member, s);
+  page: { cursor?: string | undefined; limit?: number | undefined } = {},
+): Promise<MembersList> {
+  const limit = page.limit ?? Number.POSITIVE_INFINITY;
+  const members: MemberUsage[] = [];
+  let listed = 0;
+  let billable = 0;
+  let more = false;
+  for await (const chunk of memberUsagePages(store, org, month, now, filter)) {
+    for (const m of chunk) {
+      listed++;
+      if (m.billable) billable++;
+      if (page.cursor !== undefined && m.id <= page.cursor) continue;
+      if (members.length < limit) members.push(m);
+      else more = true;
     }
-    s[row.source] = (s[row.source] ?? 0) + row.events;
   }
-  const out: MemberUsage[] = [];
-  let billableCount = 0;
-  for (const m of members) {
-    if (filter.team !== undefined && !m.teams.includes(filter.team)) continue;
-    if (filter.project !== undefined && !m.projects.includes(filter.project)) continue;
-    const memberSources = sources.get(m.id) ?? {};
-    if (filter.source !== undefined && memberSources[filter.source] === undefined) continue;
-    const held = seats.get(m.id);
-    const kept = withheld.get(m.id);
-    const days = held ?? kept;
-    if (!days && !filter.all) continue;
-    let reason: MemberReason;
-    if (held) reason = org.counting.presence === 'activity' ? 'activity' : 'active';
-    else if (kept) reason = 'deactivated';
-    else reason = org.counting.presence === 'activity' ? 'no_activity' : 'not_active';
-    const sorted = days ? [...days].sort((a, b) => a - b) : [];
-    const first = sorted[0];
-    const last = sorted.at(-1);
-    if (held) billableCount++;
-    out.push({
-      id: m.id,
-      email: m.email,
-      name: m.name,
-      kind: m.kind,
-      status: m.status,
-      billable: held !== undefined,
-      reason,
-      daysCounted: sorted.length,
-      firstDay: first === undefined ? null : dateOfEpochDay(calendar.firstDay + first),
-      lastDay: last === undefined ? null : dateOfEpochDay(calendar.firstDay + last),
-      projects: m.projects,
-      teams: m.teams,
-      sources: memberSources,
-    });
-  }
-  return { members: out, totals: { members: out.length, billable: billableCount } };
+  const last = members.at(-1);
+  return { members, totals: { members: listed, billable }, nextCursor: more && last ? last.id : null };
 }
 
 export interface ProjectUsage {
@@ -272,21 +330,26 @@ export async function projectsUsage(
   month: string,
   now: number,
 ): Promise<{ projects: ProjectUsage[]; total: { members: number; billable: number } }> {
-  const [projects, members] = await Promise.all([store.listProjects(org.id), store.listMembers(org.id)]);
-  const { seats } = await monthSeats(store, org, month, now, members);
+  const calendar = monthCalendar(month, org.timezone);
+  const projects = await store.listProjects(org.id);
   const perProject = new Map(
     projects.map((p) => [p.id, { id: p.id, name: p.name, members: 0, billable: 0 }]),
   );
+  let members = 0;
   let billable = 0;
-  for (const m of members) {
-    const held = seats.has(m.id);
-    if (held) billable++;
-    for (const p of m.projects) {
-      const entry = perProject.get(p);
-      if (!entry) continue;
-      entry.members++;
-      if (held) entry.billable++;
+  for await (const page of memberPages(store, org.id)) {
+    const { seats } = await pageSeats(store, org, calendar, now, page);
+    for (const m of page.members) {
+      members++;
+      const held = seats.has(m.id);
+      if (held) billable++;
+      for (const p of m.projects) {
+        const entry = perProject.get(p);
+        if (!entry) continue;
+        entry.members++;
+        if (held) entry.billable++;
+      }
     }
   }
-  return { projects: [...perProject.values()], total: { members: members.length, billable } };
+  return { projects: [...perProject.values()], total: { members, billable } };
 }

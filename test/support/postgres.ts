@@ -229,12 +229,18 @@ export async function startPostgres(opts?: { port?: number }): Promise<PostgresS
 
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+/**
+ * Test databases sort text linguistically (ICU `en-US`), as production databases usually do, so
+ * code that assumes byte order without saying so fails here instead of in production.
+ */
 async function createDatabaseAt(serverUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    await client.query(
+      `CREATE DATABASE ${client.escapeIdentifier(name)} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'`,
+    );
   } finally {
     await client.end();
   }

@@ -1,7 +1,13 @@
+import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { monthOfInstant } from '../../core/calendar.js';
-import { type MemberUsage, membersUsage, projectsUsage } from '../../usage/usage-service.js';
+import {
+  type MemberUsage,
+  membersUsage,
+  memberUsagePages,
+  projectsUsage,
+} from '../../usage/usage-service.js';
 import type { ApiContext } from '../context.js';
 import { membersQuery, monthQuery, orgParams } from '../schemas.js';
 
@@ -60,31 +66,29 @@ export const usageRoutes =
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const q = request.query;
         const month = q.month ?? monthOfInstant(ctx.now(), org.timezone);
-        const { members, totals } = await membersUsage(ctx.store, org, month, ctx.now(), {
-          team: q.team,
-          project: q.project,
-          source: q.source,
-          all: q.all === 'true',
-        });
+        const filter = { team: q.team, project: q.project, source: q.source, all: q.all === 'true' };
         const wantsCsv =
           q.format === 'csv' || (q.format === undefined && request.headers.accept?.includes('text/csv'));
         if (wantsCsv) {
-          const csv = stringify({ header: true, columns: [...CSV_COLUMNS] });
+          // Read a page of members at a time: memory stays flat however many members there are.
+          const pages = memberUsagePages(ctx.store, org, month, ctx.now(), filter);
+          const rows = Readable.from(
+            (async function* () {
+              for await (const page of pages) for (const m of page) yield csvRow(m);
+            })(),
+          );
           reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', `attachment; filename="${org.id}-${month}-members.csv"`);
-          setImmediate(() => {
-            for (const m of members) csv.write(csvRow(m));
-            csv.end();
-          });
-          return reply.send(csv);
+          const csv = stringify({ header: true, columns: [...CSV_COLUMNS] });
+          // A failed read ends the response instead of leaving it open.
+          rows.on('error', (error) => csv.destroy(error));
+          return reply.send(rows.pipe(csv));
         }
-        const limit = q.limit ?? 100_000;
-        const start = q.cursor === undefined ? 0 : members.findIndex((m) => m.id > (q.cursor as string));
-        const page = start < 0 ? [] : members.slice(start, start + limit);
-        const last = page.at(-1);
-        const more = start >= 0 && start + limit < members.length;
-        return { members: page, totals, nextCursor: more && last ? last.id : null };
+        return membersUsage(ctx.store, org, month, ctx.now(), filter, {
+          cursor: q.cursor,
+          limit: q.limit ?? 100_000,
+        });
       },
     );
 

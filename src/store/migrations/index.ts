@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './001-initial.js';
 import { apiKeys } from './002-api-keys.js';
+import { activityByMember } from './003-activity-by-member.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-api-keys': apiKeys,
+  '003-activity-by-member': activityByMember,
 };
 
 export const migrationProvider: MigrationProvider = {
