@@ -1,9 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../src/api/server.js';
 import type { Store } from '../src/store/store.js';
 import { BACKENDS } from './support/backends.js';
 import { perLicensePlan } from './support/fixtures.js';
+import { type SocketServer, serveOnSocket } from './support/socket-server.js';
 
 const ADMIN = 'operator-secret';
 const NOW = Date.parse('2026-10-20T12:00:00Z');
@@ -12,9 +11,9 @@ for (const make of BACKENDS) {
   const backend = make();
   describe(`HTTP API: org keys, scopes and isolation (${backend.name})`, () => {
     let store: Store;
-    let app: FastifyInstance;
+    let app: SocketServer;
     const as = (key: string) => (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
-      app.inject({
+      app.request({
         method,
         url,
         headers: { authorization: `Bearer ${key}` },
@@ -25,7 +24,7 @@ for (const make of BACKENDS) {
 
     beforeAll(async () => {
       store = await backend.open();
-      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
+      app = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW });
       for (const id of ['alpha', 'beta']) {
         await operator()('POST', '/v1/orgs', {
           id,
@@ -98,19 +97,19 @@ for (const make of BACKENDS) {
       const { url, expiresAt } = made.json() as { url: string; expiresAt: string };
       expect(Date.parse(expiresAt)).toBe(NOW + 60_000);
       const path = new URL(url).pathname + new URL(url).search;
-      const page = await app.inject({ method: 'GET', url: path });
+      const page = await app.request({ method: 'GET', url: path });
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('<h1>alpha</h1>');
       const token = new URL(url).searchParams.get('token') as string;
       expect(
-        (await app.inject({ method: 'GET', url: `/dashboard/orgs/beta?token=${token}` })).statusCode,
+        (await app.request({ method: 'GET', url: `/dashboard/orgs/beta?token=${token}` })).statusCode,
       ).toBe(403);
       const forged = `${token.slice(0, -2)}xx`;
       expect(
-        (await app.inject({ method: 'GET', url: `/dashboard/orgs/alpha?token=${forged}` })).statusCode,
+        (await app.request({ method: 'GET', url: `/dashboard/orgs/alpha?token=${forged}` })).statusCode,
       ).toBe(403);
-      const later = await buildServer({ store, adminKey: ADMIN, now: () => NOW + 61_000 });
-      const expired = await later.inject({ method: 'GET', url: path });
+      const later = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW + 61_000 });
+      const expired = await later.request({ method: 'GET', url: path });
       expect(expired.statusCode).toBe(403);
       expect(expired.body).toContain('expired');
       await later.close();

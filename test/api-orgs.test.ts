@@ -1,10 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../src/api/server.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
 import { BACKENDS } from './support/backends.js';
 import { tieredPlan } from './support/fixtures.js';
+import { type SocketServer, serveOnSocket } from './support/socket-server.js';
 
 const ADMIN = 'operator-secret';
 const NOW = Date.parse('2026-10-20T12:00:00Z');
@@ -14,10 +13,10 @@ for (const make of BACKENDS) {
   const backend = make();
   describe(`HTTP API: orgs and usage (${backend.name})`, () => {
     let store: Store;
-    let app: FastifyInstance;
+    let app: SocketServer;
     beforeAll(async () => {
       store = await backend.open();
-      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
+      app = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW });
     });
     afterAll(async () => {
       await app.close();
@@ -26,10 +25,10 @@ for (const make of BACKENDS) {
     });
 
     it('refuses calls without a valid key with 401', async () => {
-      const none = await app.inject({ method: 'GET', url: '/v1/orgs' });
+      const none = await app.request({ method: 'GET', url: '/v1/orgs' });
       expect(none.statusCode).toBe(401);
       expect(none.json()).toMatchObject({ error: { code: 'unauthorized' } });
-      const wrong = await app.inject({
+      const wrong = await app.request({
         method: 'GET',
         url: '/v1/orgs',
         headers: { authorization: 'Bearer nope' },
@@ -38,7 +37,7 @@ for (const make of BACKENDS) {
     });
 
     it('creates an org with defaults (201), and a taken id is 409', async () => {
-      const res = await app.inject({
+      const res = await app.request({
         method: 'POST',
         url: '/v1/orgs',
         headers: auth,
@@ -58,7 +57,7 @@ for (const make of BACKENDS) {
         webhookUrl: null,
         plan: { type: 'tiered', subscribedUpTo: 50 },
       });
-      const again = await app.inject({
+      const again = await app.request({
         method: 'POST',
         url: '/v1/orgs',
         headers: auth,
@@ -68,7 +67,7 @@ for (const make of BACKENDS) {
     });
 
     it('names every bad field with 400', async () => {
-      const res = await app.inject({
+      const res = await app.request({
         method: 'POST',
         url: '/v1/orgs',
         headers: auth,
@@ -84,7 +83,7 @@ for (const make of BACKENDS) {
         (d) => d.field,
       );
       expect(fields).toEqual(expect.arrayContaining(['id', 'timezone', 'plan.currency']));
-      const semantic = await app.inject({
+      const semantic = await app.request({
         method: 'POST',
         url: '/v1/orgs',
         headers: auth,
@@ -95,8 +94,10 @@ for (const make of BACKENDS) {
     });
 
     it('reads, patches and lists orgs with their usage; unknown orgs are 404', async () => {
-      expect((await app.inject({ method: 'GET', url: '/v1/orgs/nope', headers: auth })).statusCode).toBe(404);
-      const patched = await app.inject({
+      expect((await app.request({ method: 'GET', url: '/v1/orgs/nope', headers: auth })).statusCode).toBe(
+        404,
+      );
+      const patched = await app.request({
         method: 'PATCH',
         url: '/v1/orgs/app',
         headers: auth,
@@ -114,7 +115,7 @@ for (const make of BACKENDS) {
         'http://[::1]/x',
         'ftp://hooks.example/x',
       ]) {
-        const refused = await app.inject({
+        const refused = await app.request({
           method: 'PATCH',
           url: '/v1/orgs/app',
           headers: auth,
@@ -123,8 +124,13 @@ for (const make of BACKENDS) {
         expect(refused.statusCode).toBe(400);
         expect(refused.json()).toMatchObject({ error: { details: [{ field: 'webhookUrl' }] } });
       }
-      const open = await buildServer({ store, adminKey: ADMIN, now: () => NOW, allowPrivateWebhooks: true });
-      const allowed = await open.inject({
+      const open = await serveOnSocket({
+        store,
+        adminKey: ADMIN,
+        now: () => NOW,
+        allowPrivateWebhooks: true,
+      });
+      const allowed = await open.request({
         method: 'PATCH',
         url: '/v1/orgs/app',
         headers: auth,
@@ -132,20 +138,20 @@ for (const make of BACKENDS) {
       });
       expect(allowed.statusCode).toBe(200);
       await open.close();
-      await app.inject({
+      await app.request({
         method: 'PATCH',
         url: '/v1/orgs/app',
         headers: auth,
         payload: { webhookUrl: 'https://hooks.example/seatmeter' },
       });
-      const wrongPlan = await app.inject({
+      const wrongPlan = await app.request({
         method: 'PATCH',
         url: '/v1/orgs/app',
         headers: auth,
         payload: { licenses: 4 },
       });
       expect(wrongPlan.json()).toMatchObject({ error: { details: [{ field: 'licenses' }] } });
-      const list = await app.inject({ method: 'GET', url: '/v1/orgs', headers: auth });
+      const list = await app.request({ method: 'GET', url: '/v1/orgs', headers: auth });
       expect(list.json()).toMatchObject({
         orgs: [
           { id: 'app', usage: { allowance: 100, state: 'ok', billable: { numerator: 0, denominator: 31 } } },
@@ -154,7 +160,7 @@ for (const make of BACKENDS) {
     });
 
     it('answers usage for a month with the worked example figures', async () => {
-      await app.inject({
+      await app.request({
         method: 'POST',
         url: '/v1/orgs',
         headers: auth,
@@ -177,7 +183,7 @@ for (const make of BACKENDS) {
       const v = validateBatch(events, NOW);
       if (!v.ok) throw new Error('bad events');
       await store.ingest(org, v.events, NOW);
-      const peak = await app.inject({
+      const peak = await app.request({
         method: 'GET',
         url: '/v1/orgs/calls/usage?month=2026-09',
         headers: auth,
@@ -186,13 +192,13 @@ for (const make of BACKENDS) {
         billable: { value: 80, numerator: 80, denominator: 1 },
         charge: { tierUpTo: 100 },
       });
-      await app.inject({
+      await app.request({
         method: 'PATCH',
         url: '/v1/orgs/calls',
         headers: auth,
         payload: { counting: { presence: 'activity', aggregation: 'average' } },
       });
-      const avg = await app.inject({
+      const avg = await app.request({
         method: 'GET',
         url: '/v1/orgs/calls/usage?month=2026-09',
         headers: auth,
@@ -208,7 +214,7 @@ for (const make of BACKENDS) {
         state: 'over',
         charge: { currency: 'USD', amount: 35_000, tierUpTo: 100, licenses: null, overage: null },
       });
-      const bad = await app.inject({
+      const bad = await app.request({
         method: 'GET',
         url: '/v1/orgs/calls/usage?month=2026-13',
         headers: auth,
@@ -218,8 +224,8 @@ for (const make of BACKENDS) {
     });
 
     it('answers 413 for a body above the limit, and 404 in the error format for unknown routes', async () => {
-      const small = await buildServer({ store, adminKey: ADMIN, now: () => NOW, bodyLimit: 1024 });
-      const res = await small.inject({
+      const small = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW, bodyLimit: 1024 });
+      const res = await small.request({
         method: 'POST',
         url: '/v1/orgs/calls/events',
         headers: { ...auth, 'content-type': 'application/json' },
@@ -227,22 +233,22 @@ for (const make of BACKENDS) {
       });
       expect(res.statusCode).toBe(413);
       expect(res.json()).toMatchObject({ error: { code: 'payload_too_large' } });
-      const missing = await small.inject({ method: 'GET', url: '/v1/nothing-here', headers: auth });
+      const missing = await small.request({ method: 'GET', url: '/v1/nothing-here', headers: auth });
       expect(missing.statusCode).toBe(404);
       expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
       await small.close();
     });
 
     it('answers 429 with Retry-After past the per-key rate limit', async () => {
-      const limited = await buildServer({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 });
+      const limited = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 });
       const codes = [];
       for (let i = 0; i < 5; i++)
-        codes.push(await limited.inject({ method: 'GET', url: '/v1/orgs/app', headers: auth }));
+        codes.push(await limited.request({ method: 'GET', url: '/v1/orgs/app', headers: auth }));
       expect(codes.map((r) => r.statusCode)).toEqual([200, 200, 200, 429, 429]);
       expect(codes[3]?.headers['retry-after']).toBeDefined();
       expect(codes[3]?.json()).toMatchObject({ error: { code: 'rate_limited' } });
       // Another key has its own budget.
-      const other = await limited.inject({
+      const other = await limited.request({
         method: 'GET',
         url: '/v1/orgs/app',
         headers: { authorization: 'Bearer x' },
@@ -252,7 +258,7 @@ for (const make of BACKENDS) {
     });
 
     it('publishes the OpenAPI document from the same schemas', async () => {
-      const doc = (await app.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as {
+      const doc = (await app.request({ method: 'GET', url: '/v1/openapi.json' })).json() as {
         openapi: string;
         paths: Record<string, unknown>;
       };

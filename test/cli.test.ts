@@ -6,9 +6,9 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../src/api/server.js';
 import { openStore } from '../src/store/open-store.js';
 import { makeOrg, tieredPlan } from './support/fixtures.js';
+import { serveOnSocket } from './support/socket-server.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../src/cli/index.ts');
@@ -135,8 +135,8 @@ describe('seatmeter import and report', () => {
     expect(printed.days[4]?.count).toBe(5);
 
     const api = openStore(`sqlite:${path}`);
-    const app = await buildServer({ store: api, adminKey: 'k' });
-    const res = await app.inject({
+    const app = await serveOnSocket({ store: api, adminKey: 'k' });
+    const res = await app.request({
       method: 'GET',
       url: '/v1/orgs/imp/usage?month=2026-09',
       headers: { authorization: 'Bearer k' },

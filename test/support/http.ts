@@ -6,7 +6,10 @@ export interface HttpAnswer {
   json(): unknown;
 }
 
-/** Sends a request over a real socket with fetch and reads the whole answer. */
+/**
+ * Sends a request over a real socket with fetch and reads the whole answer. An object payload is
+ * sent as JSON; a string payload as it is, with the caller's content type.
+ */
 export async function http(
   base: string,
   method: string,
@@ -15,7 +18,9 @@ export async function http(
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined;
-  if (options.payload !== undefined) {
+  if (typeof options.payload === 'string') {
+    body = options.payload;
+  } else if (options.payload !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.payload);
   }
