@@ -205,6 +205,92 @@ for (const make of BACKENDS) {
       expect((await store.statusHistories(org.id, range)).map((h) => h.member)).toEqual(['a-b', 'a_c', 'ab']);
     });
 
+    const alert = (kind: 'approaching' | 'breach', id = `al_${kind}`) => ({
+      id,
+      kind,
+      month: '2026-09',
+      figure: { numerator: 1440, denominator: 30 },
+      allowance: 50,
+      message: `${kind} message`,
+      createdAt: NOW,
+    });
+    const targets = [
+      { channel: 'email' as const, target: 'billing@acme.example' },
+      { channel: 'webhook' as const, target: 'https://hooks.acme.example/seatmeter' },
+    ];
+
+    it('raises an alert once per org, month and kind, with its deliveries, even when raced', async () => {
+      const raced = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) => store.raiseAlert(org.id, alert('approaching', `al_${i}`), targets)),
+      );
+      expect(raced.filter(Boolean)).toHaveLength(1);
+      expect(await store.raiseAlert(org.id, alert('breach'), [])).toBe(true);
+      expect((await store.raisedAlertKinds(org.id, '2026-09')).sort()).toEqual(['approaching', 'breach']);
+      expect(await store.raisedAlertKinds(org.id, '2026-10')).toEqual([]);
+      const listed = await store.listAlerts(org.id);
+      expect(listed.map((a) => a.kind).sort()).toEqual(['approaching', 'breach']);
+      const approaching = listed.find((a) => a.kind === 'approaching');
+      expect(approaching).toMatchObject({ figure: { numerator: 1440, denominator: 30 }, allowance: 50 });
+      expect(approaching?.deliveries.map((d) => [d.channel, d.target, d.status, d.attempts])).toEqual([
+        ['email', 'billing@acme.example', 'pending', 0],
+        ['webhook', 'https://hooks.acme.example/seatmeter', 'pending', 0],
+      ]);
+      const other = await store.createOrg(acme({ id: 'other' }), NOW);
+      expect(await store.raiseAlert(other.id, alert('approaching'), [])).toBe(true);
+      expect(await store.listAlerts(other.id)).toHaveLength(1);
+    });
+
+    it('claims due deliveries for a lease, records attempts, retries and gives up', async () => {
+      await store.raiseAlert(org.id, alert('approaching'), targets);
+      const [a, b] = await Promise.all([
+        store.claimDeliveries(NOW, 60_000, 1),
+        store.claimDeliveries(NOW, 60_000, 1),
+      ]);
+      // Two claimers at once get different deliveries, never the same one.
+      expect([...(a ?? []), ...(b ?? [])].map((d) => d.channel).sort()).toEqual(['email', 'webhook']);
+      expect(await store.claimDeliveries(NOW + 1_000, 60_000, 10)).toEqual([]);
+      const email = [...(a ?? []), ...(b ?? [])].find((d) => d.channel === 'email');
+      const hook = [...(a ?? []), ...(b ?? [])].find((d) => d.channel === 'webhook');
+      if (!email || !hook) throw new Error('claim lost a delivery');
+      expect(email.alert).toMatchObject({ kind: 'approaching', message: 'approaching message' });
+
+      expect(await store.finishDelivery(email, { at: NOW + 10, ok: true, error: null, retryAt: null })).toBe(
+        true,
+      );
+      expect(
+        await store.finishDelivery(hook, {
+          at: NOW + 10,
+          ok: false,
+          error: 'HTTP 500',
+          retryAt: NOW + 5_000,
+        }),
+      ).toBe(true);
+      // Not due before its retry time; due after it.
+      expect(await store.claimDeliveries(NOW + 4_999, 60_000, 10)).toEqual([]);
+      const [again] = await store.claimDeliveries(NOW + 5_000, 60_000, 10);
+      expect(again).toMatchObject({ id: hook.id, attempts: 1 });
+      // A claim that ran out and was taken over cannot record its attempt.
+      const [taken] = await store.claimDeliveries(NOW + 70_000, 60_000, 10);
+      if (!again || !taken) throw new Error('expected the webhook delivery again');
+      expect(await store.finishDelivery(again, { at: NOW, ok: true, error: null, retryAt: null })).toBe(
+        false,
+      );
+      expect(
+        await store.finishDelivery(taken, { at: NOW + 70_010, ok: false, error: 'timeout', retryAt: null }),
+      ).toBe(true);
+      expect(await store.claimDeliveries(NOW + 10 ** 9, 60_000, 10)).toEqual([]);
+
+      const [listed] = await store.listAlerts(org.id);
+      expect(listed?.deliveries.map((d) => [d.channel, d.status, d.attempts, d.lastError])).toEqual([
+        ['email', 'sent', 1, null],
+        ['webhook', 'failed', 2, 'timeout'],
+      ]);
+      expect(listed?.deliveries[1]?.log).toEqual([
+        { attempt: 1, at: NOW + 10, ok: false, error: 'HTTP 500' },
+        { attempt: 2, at: NOW + 70_010, ok: false, error: 'timeout' },
+      ]);
+    });
+
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
       const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);
       const e = batch([{ id: 'same', member: 'ann', source: 's', occurredAt: '2026-09-05T10:00:00Z' }]);

@@ -1,3 +1,4 @@
+export { type AlertFacts, alertMessage, alertsDue, type Banner, bannerFor } from './alerts.js';
 export { aggregate, type MonthFigures, type MonthFiguresInput, monthFigures } from './aggregation.js';
 export {
   DayMapper,

@@ -1,13 +1,24 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type Expression, type Kysely, Migrator, type SqlBool, sql, type Transaction } from 'kysely';
 import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
+import type { Rational } from '../core/rational.js';
+import type { AlertKind } from '../core/usage-state.js';
 import type { Aggregation, Member, MemberKind, MemberStatus, Org, Presence } from '../core/types.js';
 import type { ValidEvent } from '../ingest/validate-batch.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, MembersTable, OrgsTable } from './schema.js';
 import type {
   ActivityRow,
+  AlertWithDeliveries,
+  ClaimedDelivery,
+  DeliveryChannel,
+  DeliveryOutcome,
+  DeliveryStatus,
+  NewDelivery,
+  StoredAlert,
+  StoredDelivery,
   IngestResult,
   MemberHistory,
   MemberInput,
@@ -34,6 +45,18 @@ function inMemberRange(range: MemberRange | undefined): Expression<SqlBool> {
   if (range?.after !== undefined) parts.push(sql`member_id > ${range.after}`);
   if (range?.through !== undefined) parts.push(sql`member_id <= ${range.through}`);
   return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(parts, sql` and `)}`;
+}
+
+function alertFromRow(row: Database['alerts']): StoredAlert {
+  return {
+    id: row.alert_id,
+    kind: row.kind as AlertKind,
+    month: row.month,
+    figure: JSON.parse(row.figure) as Rational,
+    allowance: row.allowance === null ? null : Number(row.allowance),
+    message: row.message,
+    createdAt: Number(row.created_at),
+  };
 }
 
 function orgFromRow(row: OrgsTable): Org {
@@ -75,6 +98,12 @@ function orgToRow(org: Org, now: number): OrgsTable {
  * SQLite and PostgreSQL alike. A backend subclass only supplies the connection.
  */
 export abstract class KyselyStore implements Store {
+  /**
+   * Whether the database takes row locks (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a
+   * time and claims in one atomic statement instead.
+   */
+  protected readonly rowLocks: boolean = false;
+
   protected constructor(protected readonly db: Kysely<Database>) {}
 
   async migrate(): Promise<void> {
@@ -564,6 +593,188 @@ export abstract class KyselyStore implements Store {
       .onConflict((oc) => oc.columns(['org_id', 'month']).doNothing())
       .execute();
     return (await this.getStatement(orgId, month)) as StoredStatement;
+  }
+
+  async raiseAlert(orgId: string, alert: StoredAlert, deliveries: readonly NewDelivery[]): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('alerts')
+        .values({
+          org_id: orgId,
+          alert_id: alert.id,
+          month: alert.month,
+          kind: alert.kind,
+          figure: JSON.stringify({ numerator: alert.figure.numerator, denominator: alert.figure.denominator }),
+          allowance: alert.allowance,
+          message: alert.message,
+          created_at: alert.createdAt,
+        })
+        .onConflict((oc) => oc.columns(['org_id', 'month', 'kind']).doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      if (deliveries.length > 0) {
+        await trx
+          .insertInto('deliveries')
+          .values(
+            deliveries.map((d) => ({
+              org_id: orgId,
+              delivery_id: `dl_${randomBytes(8).toString('hex')}`,
+              alert_id: alert.id,
+              channel: d.channel,
+              target: d.target,
+              status: 'pending',
+              attempts: 0,
+              last_error: null,
+              next_attempt_at: alert.createdAt,
+              claim_token: null,
+              claimed_until: null,
+              created_at: alert.createdAt,
+            })),
+          )
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  async raisedAlertKinds(orgId: string, month: string): Promise<AlertKind[]> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .select('kind')
+      .where('org_id', '=', orgId)
+      .where('month', '=', month)
+      .execute();
+    return rows.map((r) => r.kind as AlertKind);
+  }
+
+  async listAlerts(orgId: string): Promise<AlertWithDeliveries[]> {
+    const [alerts, deliveries, attempts] = await Promise.all([
+      this.db
+        .selectFrom('alerts')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .orderBy('created_at', 'desc')
+        .orderBy('alert_id', 'desc')
+        .execute(),
+      this.db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .orderBy('channel')
+        .orderBy('target')
+        .execute(),
+      this.db
+        .selectFrom('delivery_attempts')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .orderBy('attempt')
+        .execute(),
+    ]);
+    const log = new Map<string, StoredDelivery['log'][number][]>();
+    for (const a of attempts) {
+      const entry = { attempt: Number(a.attempt), at: Number(a.at), ok: Number(a.ok) === 1, error: a.error };
+      const list = log.get(a.delivery_id);
+      if (list) list.push(entry);
+      else log.set(a.delivery_id, [entry]);
+    }
+    const byAlert = new Map<string, StoredDelivery[]>();
+    for (const d of deliveries) {
+      const delivery: StoredDelivery = {
+        id: d.delivery_id,
+        channel: d.channel as DeliveryChannel,
+        target: d.target,
+        status: d.status as DeliveryStatus,
+        attempts: Number(d.attempts),
+        lastError: d.last_error,
+        nextAttemptAt: d.status === 'pending' ? Number(d.next_attempt_at) : null,
+        log: log.get(d.delivery_id) ?? [],
+      };
+      const list = byAlert.get(d.alert_id);
+      if (list) list.push(delivery);
+      else byAlert.set(d.alert_id, [delivery]);
+    }
+    return alerts.map((a) => ({ ...alertFromRow(a), deliveries: byAlert.get(a.alert_id) ?? [] }));
+  }
+
+  async claimDeliveries(now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    const token = randomUUID();
+    const claimed = await this.db
+      .updateTable('deliveries')
+      .set({ claim_token: token, claimed_until: now + leaseMs })
+      .where((eb) =>
+        eb(
+          eb.refTuple('org_id', 'delivery_id'),
+          'in',
+          eb
+            .selectFrom('deliveries')
+            .where('status', '=', 'pending')
+            .where('next_attempt_at', '<=', now)
+            .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]))
+            .orderBy('next_attempt_at')
+            .limit(limit)
+            .$if(this.rowLocks, (q) => q.forUpdate().skipLocked())
+            .select(['org_id', 'delivery_id'])
+            .$asTuple('org_id', 'delivery_id'),
+        ),
+      )
+      .returningAll()
+      .execute();
+    if (claimed.length === 0) return [];
+    const alerts = await this.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where((eb) =>
+        eb(
+          eb.refTuple('org_id', 'alert_id'),
+          'in',
+          claimed.map((d) => eb.tuple(d.org_id, d.alert_id)),
+        ),
+      )
+      .execute();
+    const alertOf = new Map(alerts.map((a) => [`${a.org_id}\u0000${a.alert_id}`, alertFromRow(a)]));
+    return claimed.map((d) => ({
+      orgId: d.org_id,
+      id: d.delivery_id,
+      channel: d.channel as DeliveryChannel,
+      target: d.target,
+      attempts: Number(d.attempts),
+      claimToken: token,
+      alert: alertOf.get(`${d.org_id}\u0000${d.alert_id}`) as StoredAlert,
+    }));
+  }
+
+  async finishDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean> {
+    const status: DeliveryStatus = outcome.ok ? 'sent' : outcome.retryAt === null ? 'failed' : 'pending';
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('deliveries')
+        .set((eb) => ({
+          status,
+          attempts: eb('attempts', '+', 1),
+          last_error: outcome.error,
+          next_attempt_at: outcome.retryAt ?? outcome.at,
+          claim_token: null,
+          claimed_until: null,
+        }))
+        .where('org_id', '=', claim.orgId)
+        .where('delivery_id', '=', claim.id)
+        .where('claim_token', '=', claim.claimToken)
+        .returning('attempts')
+        .executeTakeFirst();
+      if (!updated) return false;
+      await trx
+        .insertInto('delivery_attempts')
+        .values({
+          org_id: claim.orgId,
+          delivery_id: claim.id,
+          attempt: Number(updated.attempts),
+          at: outcome.at,
+          ok: outcome.ok ? 1 : 0,
+          error: outcome.error,
+        })
+        .execute();
+      return true;
+    });
   }
 
   async saveApiKey(orgId: string, key: StoredApiKey, now: number): Promise<void> {

@@ -58,4 +58,36 @@ export interface Database {
   late_events: { org_id: string; month: string; events: number };
   statements: { org_id: string; month: string; closed_at: number; body: string };
   api_keys: { org_id: string; key_id: string; secret_hash: string; scopes: string; created_at: number };
+  alerts: {
+    org_id: string;
+    alert_id: string;
+    month: string;
+    kind: string;
+    figure: string;
+    allowance: number | null;
+    message: string;
+    created_at: number;
+  };
+  deliveries: {
+    org_id: string;
+    delivery_id: string;
+    alert_id: string;
+    channel: string;
+    target: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    next_attempt_at: number;
+    claim_token: string | null;
+    claimed_until: number | null;
+    created_at: number;
+  };
+  delivery_attempts: {
+    org_id: string;
+    delivery_id: string;
+    attempt: number;
+    at: number;
+    ok: number;
+    error: string | null;
+  };
 }

@@ -1,4 +1,6 @@
 import type { MonthCalendar } from '../core/calendar.js';
+import type { Rational } from '../core/rational.js';
+import type { AlertKind } from '../core/usage-state.js';
 import type { Member, MemberKind, MemberStatus, Org, StatusChange } from '../core/types.js';
 import type { ValidEvent } from '../ingest/validate-batch.js';
 
@@ -111,6 +113,27 @@ export interface Store {
   saveStatement(orgId: string, month: string, closedAt: number, body: unknown): Promise<StoredStatement>;
   getStatement(orgId: string, month: string): Promise<StoredStatement | undefined>;
 
+  /**
+   * Raises an alert with its deliveries in one transaction, unless the org already has one of that
+   * month and kind (the database's unique key decides, so instances racing raise one). True when
+   * this call raised it.
+   */
+  raiseAlert(orgId: string, alert: StoredAlert, deliveries: readonly NewDelivery[]): Promise<boolean>;
+  /** The kinds of alert already raised for a month. */
+  raisedAlertKinds(orgId: string, month: string): Promise<AlertKind[]>;
+  /** The org's alerts, newest first, each with its deliveries and their attempts. */
+  listAlerts(orgId: string): Promise<AlertWithDeliveries[]>;
+  /**
+   * Claims up to `limit` pending deliveries due by `now`, of any org, for `leaseMs`: until then no
+   * other caller gets them (row locks on PostgreSQL, one atomic statement on SQLite).
+   */
+  claimDeliveries(now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Records an attempt of a claimed delivery: sent, or failed and due again at `retryAt` (null:
+   * given up). Ignored when the claim is no longer this caller's. True when recorded.
+   */
+  finishDelivery(claim: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean>;
+
   /** Stores an org key's id, the hash of its secret and its scopes. */
   saveApiKey(orgId: string, key: StoredApiKey, now: number): Promise<void>;
   getApiKey(orgId: string, keyId: string): Promise<StoredApiKey | undefined>;
@@ -121,6 +144,63 @@ export interface MemberRange {
   readonly after?: string | undefined;
   readonly through?: string | undefined;
   readonly limit?: number | undefined;
+}
+
+export interface StoredAlert {
+  readonly id: string;
+  readonly kind: AlertKind;
+  readonly month: string;
+  readonly figure: Rational;
+  readonly allowance: number | null;
+  readonly message: string;
+  readonly createdAt: number;
+}
+
+export type DeliveryChannel = 'email' | 'webhook';
+export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+
+export interface NewDelivery {
+  readonly channel: DeliveryChannel;
+  readonly target: string;
+}
+
+export interface DeliveryAttempt {
+  readonly attempt: number;
+  readonly at: number;
+  readonly ok: boolean;
+  readonly error: string | null;
+}
+
+export interface StoredDelivery extends NewDelivery {
+  readonly id: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  /** When it is next tried (epoch ms); null once sent or given up. */
+  readonly nextAttemptAt: number | null;
+  readonly log: readonly DeliveryAttempt[];
+}
+
+export interface AlertWithDeliveries extends StoredAlert {
+  readonly deliveries: readonly StoredDelivery[];
+}
+
+/** A delivery claimed for sending, with its alert. */
+export interface ClaimedDelivery extends NewDelivery {
+  readonly orgId: string;
+  readonly id: string;
+  /** Attempts made before this one. */
+  readonly attempts: number;
+  readonly claimToken: string;
+  readonly alert: StoredAlert;
+}
+
+export interface DeliveryOutcome {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly error: string | null;
+  /** Failed: when to try again; null gives up (status `failed`). */
+  readonly retryAt: number | null;
 }
 
 export interface StoredApiKey {

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './001-initial.js';
 import { apiKeys } from './002-api-keys.js';
 import { activityByMember } from './003-activity-by-member.js';
+import { alerts } from './004-alerts.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-api-keys': apiKeys,
   '003-activity-by-member': activityByMember,
+  '004-alerts': alerts,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -8,6 +8,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
 /** PostgreSQL, for many stateless server instances on one database. */
 export class PostgresStore extends KyselyStore {
+  protected override readonly rowLocks = true;
+
   private constructor(db: Kysely<Database>) {
     super(db);
   }
