@@ -1,17 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.js';
 import { makeOrg, tieredPlan } from './support/fixtures.js';
+import { CLI, startServe } from './support/serve-process.js';
 import { serveOnSocket } from './support/socket-server.js';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../src/cli/index.ts');
 const dir = mkdtempSync(join(tmpdir(), 'seatmeter-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -44,20 +43,8 @@ describe('seatmeter migrate', () => {
 describe('seatmeter serve', () => {
   it('applies migrations on start and answers /healthz, then stops on SIGTERM', async () => {
     const path = join(dir, 'serve.db');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CLI, 'serve', '--db', `sqlite:${path}`, '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const url = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const m = /serving on (\S+)/.exec(line);
-        if (m?.[1]) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-    });
+    const server = await startServe(['--db', `sqlite:${path}`]);
+    const url = server.url;
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
@@ -66,9 +53,7 @@ describe('seatmeter serve', () => {
       n: 1,
     });
     db.close();
-    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await server.stop()).toBe(0);
   });
 });
 

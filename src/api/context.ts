@@ -13,6 +13,11 @@ export interface ApiContext {
    * Throws 401, 403 or 404 as SPEC.md section 6 says.
    */
   readonly access: (request: FastifyRequest, orgId: string | null, scope: Scope) => Promise<Caller>;
+  /**
+   * Called after a stored change that can move the org's alerts (events, status changes, invites,
+   * plan changes): raises those now due. Never throws.
+   */
+  readonly changed: (org: Org) => Promise<void>;
   /** Whether webhook URLs may point at loopback or private networks. */
   readonly allowPrivateWebhooks: boolean;
   /** The org with this id, or NotFoundError. */

@@ -7,11 +7,13 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { evaluateAlerts } from '../alerts/alerts-service.js';
 import { NotFoundError, SeatmeterError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import { authenticate, authorize } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
+import { alertRoutes } from './routes/alerts.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { inviteRoutes } from './routes/invites.js';
@@ -34,6 +36,10 @@ export interface ServerOptions {
   readonly linkSecret?: string | undefined;
   /** Requests per second one API key may make before 429 (default 5,000). */
   readonly rateLimitPerSecond?: number;
+  /** Told when a change raised alerts, so their deliveries go out at once (the outbox's `kick`). */
+  readonly onAlertsRaised?: () => void;
+  /** Told about errors that do not fail the request (an alert evaluation after a stored change). */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** The largest request body read (SPEC.md section 6: 16 MiB). */
@@ -77,10 +83,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     authorize(caller, orgId, scope);
     return caller;
   };
+  const now = options.now ?? Date.now;
   const ctx: ApiContext = {
     store: options.store,
-    now: options.now ?? Date.now,
+    now,
     access,
+    changed: async (org) => {
+      // The change is stored and answered either way; the next change evaluates again.
+      try {
+        const raised = await evaluateAlerts(options.store, org, now());
+        if (raised.length > 0) options.onAlertsRaised?.();
+      } catch (error) {
+        (options.onError ?? console.error)(error);
+      }
+    },
     allowPrivateWebhooks: options.allowPrivateWebhooks ?? false,
     findOrg,
     orgFor: async (request, orgId, scope) => {
@@ -93,7 +109,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const ok = await options.store.ping();
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'database unreachable' });
   });
-  for (const routes of [orgRoutes, memberRoutes, eventRoutes, usageRoutes, inviteRoutes, statementRoutes])
+  for (const routes of [
+    orgRoutes,
+    memberRoutes,
+    eventRoutes,
+    usageRoutes,
+    inviteRoutes,
+    statementRoutes,
+    alertRoutes,
+  ])
     await api.register(routes(ctx));
   await api.register(dashboardRoutes(ctx, options.linkSecret ?? options.adminKey));
   api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,5 +1,5 @@
-export { type AlertFacts, alertMessage, alertsDue, type Banner, bannerFor } from './alerts.js';
 export { aggregate, type MonthFigures, type MonthFiguresInput, monthFigures } from './aggregation.js';
+export { type AlertFacts, alertMessage, alertsDue, type Banner, bannerFor } from './alerts.js';
 export {
   DayMapper,
   dateOfEpochDay,

@@ -4,8 +4,8 @@ import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
 import type { Rational } from '../core/rational.js';
-import type { AlertKind } from '../core/usage-state.js';
 import type { Aggregation, Member, MemberKind, MemberStatus, Org, Presence } from '../core/types.js';
+import type { AlertKind } from '../core/usage-state.js';
 import type { ValidEvent } from '../ingest/validate-batch.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, MembersTable, OrgsTable } from './schema.js';
@@ -16,15 +16,15 @@ import type {
   DeliveryChannel,
   DeliveryOutcome,
   DeliveryStatus,
-  NewDelivery,
-  StoredAlert,
-  StoredDelivery,
   IngestResult,
   MemberHistory,
   MemberInput,
   MemberRange,
+  NewDelivery,
   Store,
+  StoredAlert,
   StoredApiKey,
+  StoredDelivery,
   StoredStatement,
 } from './store.js';
 
@@ -604,7 +604,10 @@ export abstract class KyselyStore implements Store {
           alert_id: alert.id,
           month: alert.month,
           kind: alert.kind,
-          figure: JSON.stringify({ numerator: alert.figure.numerator, denominator: alert.figure.denominator }),
+          figure: JSON.stringify({
+            numerator: alert.figure.numerator,
+            denominator: alert.figure.denominator,
+          }),
           allowance: alert.allowance,
           message: alert.message,
           created_at: alert.createdAt,

@@ -1,7 +1,7 @@
 import type { MonthCalendar } from '../core/calendar.js';
 import type { Rational } from '../core/rational.js';
-import type { AlertKind } from '../core/usage-state.js';
 import type { Member, MemberKind, MemberStatus, Org, StatusChange } from '../core/types.js';
+import type { AlertKind } from '../core/usage-state.js';
 import type { ValidEvent } from '../ingest/validate-batch.js';
 
 export interface MemberInput {

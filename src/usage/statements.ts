@@ -1,4 +1,5 @@
 import { monthCalendar } from '../core/calendar.js';
+import { monthsToAutoClose } from '../core/closing.js';
 import { NotFoundError, PeriodClosedError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
 import type { Counting, Org } from '../core/types.js';
@@ -64,4 +65,26 @@ export async function getStatement(store: Store, org: Org, month: string): Promi
   const stored = await store.getStatement(org.id, month);
   if (!stored) throw new NotFoundError('statement', `${org.id}/${month}`);
   return withLateEvents(store, org.id, stored.body as Frozen);
+}
+
+/**
+ * Closes every month due for automatic closing, in every org (SPEC.md section 5). Safe to run from
+ * several instances at once: the first statement stored wins and the others read it back.
+ */
+export async function closeDueMonths(store: Store, now: number): Promise<{ org: string; month: string }[]> {
+  const closedNow: { org: string; month: string }[] = [];
+  for (const org of await store.listOrgs()) {
+    const due = monthsToAutoClose({
+      zone: org.timezone,
+      createdAt: org.createdAt,
+      autoCloseDays: org.autoCloseDays,
+      now,
+      closed: new Set(await store.closedMonths(org.id)),
+    });
+    for (const month of due) {
+      await closeMonth(store, org, month, now);
+      closedNow.push({ org: org.id, month });
+    }
+  }
+  return closedNow;
 }

@@ -13,6 +13,8 @@ export const eventRoutes =
       const now = ctx.now();
       const batch = validateBatch(request.body.events, now);
       if (!batch.ok) throw new ValidationError(batch.issues);
-      return ctx.store.ingest(org, batch.events, now);
+      const result = await ctx.store.ingest(org, batch.events, now);
+      if (result.accepted > 0) await ctx.changed(org);
+      return result;
     });
   };

@@ -56,6 +56,7 @@ export const inviteRoutes =
           now,
         );
         const member = await ctx.store.appendStatus(org.id, id, 'invited', now, now);
+        await ctx.changed(org);
         return reply.code(201).send({ member: memberView(member), check: result });
       },
     );

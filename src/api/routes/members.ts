@@ -35,12 +35,13 @@ export const memberRoutes =
       { schema: { params: memberParams, body: memberBody } },
       async (request) => {
         const { org, member } = request.params;
-        await ctx.orgFor(request, org, 'admin');
+        const found = await ctx.orgFor(request, org, 'admin');
         const { status, ...fields } = request.body;
         const now = ctx.now();
         let saved = await ctx.store.putMember(org, { id: member, ...definedOnly(fields) }, now);
         if (status !== undefined && status !== saved.status) {
           saved = await ctx.store.appendStatus(org, member, status, now, now);
+          await ctx.changed(found.org);
         }
         return memberView(saved);
       },
@@ -51,10 +52,12 @@ export const memberRoutes =
       { schema: { params: memberParams, body: statusBody } },
       async (request) => {
         const { org, member } = request.params;
-        await ctx.orgFor(request, org, 'admin');
+        const found = await ctx.orgFor(request, org, 'admin');
         const now = ctx.now();
         const at = request.body.at === undefined ? now : Date.parse(request.body.at);
-        return memberView(await ctx.store.appendStatus(org, member, request.body.status, at, now));
+        const saved = await ctx.store.appendStatus(org, member, request.body.status, at, now);
+        await ctx.changed(found.org);
+        return memberView(saved);
       },
     );
   };

@@ -128,6 +128,7 @@ export const orgRoutes =
       checkPlan(org.plan);
       if (request.body.webhookUrl !== undefined) checkWebhookUrl(org.webhookUrl, ctx.allowPrivateWebhooks);
       await ctx.store.updateOrg(org, ctx.now());
+      await ctx.changed(org);
       return orgView(org);
     });
 

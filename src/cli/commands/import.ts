@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { parse } from 'csv-parse';
+import { evaluateAlerts } from '../../alerts/alerts-service.js';
 import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { MAX_BATCH, validateBatch } from '../../ingest/validate-batch.js';
 import { openStore } from '../../store/open-store.js';
@@ -95,6 +96,9 @@ export const importCommand = (): Command =>
         if (batch.length > 0) await flush();
         bar?.update(size, { events: seen });
         bar?.stop();
+        // Alerts of the month in progress, once for the whole import; a running server's outbox
+        // sends their deliveries.
+        if (totals.accepted > 0) await evaluateAlerts(store, org, Date.now());
         console.log(
           `imported ${seen} events into ${org.id}: ${totals.accepted} accepted, ${totals.duplicates} duplicates, ${totals.late} late`,
         );

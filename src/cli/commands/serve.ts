@@ -1,4 +1,6 @@
 import { Command, Option } from 'commander';
+import { evaluateAlerts } from '../../alerts/alerts-service.js';
+import { startBackground } from '../../alerts/background.js';
 import { buildServer } from '../../api/server.js';
 import { createDemo } from '../../demo/demo-data.js';
 import { openStore } from '../../store/open-store.js';
@@ -23,17 +25,32 @@ export const serveCommand = (): Command =>
       await store.migrate();
       let adminKey = process.env.SEATMETER_ADMIN_KEY;
       if (opts.demo) {
-        if (await createDemo(store, Date.now()))
+        if (await createDemo(store, Date.now())) {
+          for (const org of await store.listOrgs()) await evaluateAlerts(store, org, Date.now());
           console.log('created the demo orgs nordic-calls and pixel-apps');
+        }
         // A demo must be usable at once, and the README's curl must work as printed: without a
         // configured operator key, the demo uses a fixed one (the server listens on loopback).
         adminKey ??= DEMO_ADMIN_KEY;
       }
+      const reportError = (error: unknown) =>
+        console.error(`seatmeter: ${error instanceof Error ? error.message : String(error)}`);
+      // The outbox (alert e-mails and webhooks) and automatic month closing run in every instance.
+      const background = startBackground({
+        store,
+        smtpUrl: process.env.SEATMETER_SMTP_URL,
+        mailFrom: process.env.SEATMETER_MAIL_FROM,
+        retry: { baseMs: positiveEnv('SEATMETER_RETRY_BASE_MS', 30_000) },
+        pollMs: positiveEnv('SEATMETER_OUTBOX_POLL_MS', 1_000),
+        onError: reportError,
+      });
       const app = await buildServer({
         store,
         adminKey,
         linkSecret: process.env.SEATMETER_LINK_SECRET,
         allowPrivateWebhooks: process.env.SEATMETER_ALLOW_PRIVATE_WEBHOOKS === '1',
+        onAlertsRaised: () => background.outbox.kick(),
+        onError: reportError,
       });
       const address = await app.listen({ port, host: opts.host });
       console.log(`seatmeter serving on ${address} (database ${opts.db})`);
@@ -44,8 +61,18 @@ export const serveCommand = (): Command =>
       const stop = async () => {
         // Finish in-flight requests, take no new ones, then release the database.
         await app.close();
+        await background.stop();
         await store.close();
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+
+/** A positive integer from the environment, or the default; a bad value stops the server. */
+function positiveEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: not a positive integer: ${raw}`);
+  return n;
+}

@@ -1,0 +1,62 @@
+import type { Store } from '../store/store.js';
+import { closeDueMonths } from '../usage/statements.js';
+import { createSender, type SenderOptions } from './channels.js';
+import { Outbox, type RetryPolicy } from './outbox.js';
+
+export interface BackgroundOptions extends SenderOptions {
+  readonly store: Store;
+  /** How often due months are closed (default every minute). */
+  readonly closeEveryMs?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly pollMs?: number;
+  /**
+   * The clock that decides which months are due for closing; the system clock by default. The
+   * outbox always runs on the system clock: its retries must come due in real time.
+   */
+  readonly now?: () => number;
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The work a server does besides answering requests: the outbox and automatic month closing. */
+export interface Background {
+  readonly outbox: Outbox;
+  /** Closes the months due now; also run on a timer. */
+  closeDue(): Promise<{ org: string; month: string }[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the outbox and the closing timer. Both keep their state in the database, so every instance
+ * may run them: claims and the statements' unique key make each delivery and statement happen once.
+ */
+export function startBackground(options: BackgroundOptions): Background {
+  const now = options.now ?? Date.now;
+  const sender = createSender(options);
+  const outbox = new Outbox({
+    store: options.store,
+    sender,
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  outbox.start();
+  let closing: Promise<unknown> = Promise.resolve();
+  const closeDue = () => {
+    const run = closing.then(() => closeDueMonths(options.store, now()));
+    closing = run.catch((error) => options.onError?.(error));
+    return run;
+  };
+  const timer = setInterval(() => void closeDue().catch(() => undefined), options.closeEveryMs ?? 60_000);
+  timer.unref();
+  void closeDue().catch(() => undefined);
+  return {
+    outbox,
+    closeDue,
+    async stop() {
+      clearInterval(timer);
+      await outbox.stop();
+      await closing;
+      sender.close();
+    },
+  };
+}
