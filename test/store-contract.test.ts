@@ -291,6 +291,38 @@ for (const make of BACKENDS) {
       ]);
     });
 
+    it('takes overlapping batches with new members at the same time without losing or doubling any', async () => {
+      const at = '2026-09-03T10:00:00Z';
+      const events = (tag: string, from: number) =>
+        batch(
+          Array.from({ length: 40 }, (_, i) => ({
+            id: `${tag}-${from + i}`,
+            member: `new-${String((from + i) % 50).padStart(2, '0')}`,
+            source: i % 2 === 0 ? 'calls' : 'deals',
+            project: 'sales',
+            occurredAt: at,
+          })),
+        );
+      const results = await Promise.all([
+        store.ingest(org, events('x', 0), NOW),
+        store.ingest(org, events('x', 0), NOW),
+        store.ingest(org, events('y', 20), NOW),
+        store.ingest(org, events('x', 10), NOW),
+      ]);
+      // 'x' ids 0..49 and 'y' ids 20..59: 50 + 40 distinct events.
+      expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(90);
+      expect(results.reduce((n, r) => n + r.accepted + r.duplicates, 0)).toBe(160);
+      const members = await store.listMembers(org.id);
+      expect(members).toHaveLength(50);
+      expect(members.every((m) => m.status === 'active' && m.projects.includes('sales'))).toBe(true);
+      const histories = await store.statusHistories(org.id);
+      expect(histories.every((h) => h.changes.length === 1)).toBe(true);
+      const counts = await store.activityCounts(org.id, monthCalendar('2026-09', org.timezone));
+      expect(counts[2]).toBe(50);
+      const rows = await store.activityRows(org.id, monthCalendar('2026-09', org.timezone));
+      expect(rows.reduce((n, r) => n + r.events, 0)).toBe(90);
+    });
+
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
       const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);
       const e = batch([{ id: 'same', member: 'ann', source: 's', occurredAt: '2026-09-05T10:00:00Z' }]);

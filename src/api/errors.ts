@@ -23,34 +23,37 @@ function issuesOf(error: {
 
 /**
  * The one place errors become HTTP answers: typed seatmeter errors by kind, request validation as
- * 400 naming every bad field, oversized bodies as 413; anything else is a 500 without internals.
+ * 400 naming every bad field, oversized bodies as 413; anything else is a 500 without internals,
+ * its cause given to `report` (the server's log).
  */
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof SeatmeterError) {
-    return reply.code(HTTP_STATUS[error.kind]).send(body(error.code, error.message, [...error.details]));
-  }
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const details = issuesOf(error);
-    const first = details[0];
-    const where = error.validationContext ?? 'request';
-    return reply
-      .code(400)
-      .send(
-        body(
-          'invalid_request',
-          first ? `${where}: ${first.field}: ${first.message}` : 'invalid request',
-          details,
-        ),
-      );
-  }
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply
-      .code(413)
-      .send(body('payload_too_large', 'the request body is larger than the server reads'));
-  }
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return reply.code(error.statusCode).send(body('bad_request', error.message));
-  }
-  request.log.error(error);
-  return reply.code(500).send(body('internal', 'internal error'));
-}
+export const errorHandler =
+  (report: (error: unknown) => void) =>
+  (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof SeatmeterError) {
+      return reply.code(HTTP_STATUS[error.kind]).send(body(error.code, error.message, [...error.details]));
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const details = issuesOf(error);
+      const first = details[0];
+      const where = error.validationContext ?? 'request';
+      return reply
+        .code(400)
+        .send(
+          body(
+            'invalid_request',
+            first ? `${where}: ${first.field}: ${first.message}` : 'invalid request',
+            details,
+          ),
+        );
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply
+        .code(413)
+        .send(body('payload_too_large', 'the request body is larger than the server reads'));
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send(body('bad_request', error.message));
+    }
+    report(new Error(`${request.method} ${request.url}: ${error.message}`, { cause: error }));
+    return reply.code(500).send(body('internal', 'internal error'));
+  };

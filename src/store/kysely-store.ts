@@ -47,6 +47,11 @@ function inMemberRange(range: MemberRange | undefined): Expression<SqlBool> {
   return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(parts, sql` and `)}`;
 }
 
+/** Byte order of ids (the order of `COLLATE "C"` and SQLite's default). */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function alertFromRow(row: Database['alerts']): StoredAlert {
   return {
     id: row.alert_id,
@@ -391,8 +396,11 @@ export abstract class KyselyStore implements Store {
           .execute();
       }
       if (memberProjects.size > 0) {
-        const links = [...memberProjects.values()];
-        await ensureNamed(trx, 'projects', orgId, [...new Set(links.map((l) => l.project_id))]);
+        const links = [...memberProjects.values()].sort(
+          (a, b) => byText(a.member_id, b.member_id) || byText(a.project_id, b.project_id),
+        );
+        const projects = [...new Set(links.map((l) => l.project_id))].sort(byText);
+        await ensureNamed(trx, 'projects', orgId, projects);
         for (const part of chunks(links)) {
           await trx
             .insertInto('member_projects')
@@ -415,6 +423,9 @@ export abstract class KyselyStore implements Store {
    */
   protected async insertEvents(trx: Transaction<Database>, rows: Database['events'][]): Promise<Set<string>> {
     const inserted = new Set<string>();
+    // Key order: concurrent transactions that insert overlapping ids wait on each other instead
+    // of deadlocking.
+    rows.sort((a, b) => byText(a.event_id, b.event_id));
     for (const part of chunks(rows)) {
       const ids = await trx
         .insertInto('events')
@@ -429,6 +440,8 @@ export abstract class KyselyStore implements Store {
 
   /** Adds event counts to the per-member, day and source activity rows. */
   protected async addActivity(trx: Transaction<Database>, rows: Database['activity_days'][]): Promise<void> {
+    // Key order, as for events: overlapping concurrent upserts queue instead of deadlocking.
+    rows.sort((a, b) => a.day - b.day || byText(a.member_id, b.member_id) || byText(a.source, b.source));
     for (const part of chunks(rows)) {
       await trx
         .insertInto('activity_days')
@@ -880,9 +893,12 @@ async function resolveMembers(
       .execute();
     for (const r of rows) known.add(r.member_id);
   }
-  const created = [...candidates].filter(([id]) => !known.has(id));
+  // In id order, so concurrent batches (other instances) lock new members in the same order; one
+  // that another transaction created first is left to it.
+  const created = [...candidates].filter(([id]) => !known.has(id)).sort(([a], [b]) => byText(a, b));
+  const inserted = new Set<string>();
   for (const part of chunks(created)) {
-    await trx
+    const rows = await trx
       .insertInto('members')
       .values(
         part.map(([id, kind]) => ({
@@ -898,9 +914,12 @@ async function resolveMembers(
           updated_at: now,
         })),
       )
+      .onConflict((oc) => oc.columns(['org_id', 'member_id']).doNothing())
+      .returning('member_id')
       .execute();
+    for (const r of rows) inserted.add(r.member_id);
   }
-  const persons = created.filter(([, kind]) => kind === 'person');
+  const persons = created.filter(([id, kind]) => kind === 'person' && inserted.has(id));
   for (const part of chunks(persons)) {
     await trx
       .insertInto('status_changes')

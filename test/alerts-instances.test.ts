@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { perLicensePlan } from './support/fixtures.js';
+import { http } from './support/http.js';
+import {
+  eventually,
+  type HookReceiver,
+  type MailSink,
+  startHookReceiver,
+  startMailSink,
+} from './support/mail-and-hooks.js';
+import { createDatabase, type PostgresServer, startPostgres } from './support/postgres.js';
+import { type ServeProcess, startServe } from './support/serve-process.js';
+
+/**
+ * Two `seatmeter serve` processes on one PostgreSQL: batches that cross the thresholds reach both
+ * at the same moment, and each alert is raised, e-mailed and posted once.
+ */
+const ADMIN = 'operator-secret';
+const auth = { authorization: `Bearer ${ADMIN}` };
+const ORGS = ['race-a', 'race-b', 'race-c', 'race-d'];
+
+describe('alerts with two server instances on one PostgreSQL', () => {
+  let pg: PostgresServer;
+  let mail: MailSink;
+  let hooks: HookReceiver;
+  const servers: ServeProcess[] = [];
+
+  beforeAll(async () => {
+    [pg, mail, hooks] = await Promise.all([startPostgres(), startMailSink(), startHookReceiver()]);
+    const db = await createDatabase(pg.url, 'instances');
+    const env = {
+      SEATMETER_ADMIN_KEY: ADMIN,
+      SEATMETER_ALLOW_PRIVATE_WEBHOOKS: '1',
+      SEATMETER_SMTP_URL: mail.url,
+      SEATMETER_MAIL_FROM: 'seatmeter@bills.example',
+      SEATMETER_OUTBOX_POLL_MS: '50',
+    };
+    // The first applies the migrations; the second finds them applied.
+    servers.push(await startServe(['--db', db], env));
+    servers.push(await startServe(['--db', db], env));
+  }, 120_000);
+  afterAll(async () => {
+    const codes = await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all([mail.close(), hooks.close()]);
+    await pg.stop();
+    expect(codes).toEqual([0, 0]);
+  });
+
+  it('raises each alert once, and sends each delivery once, when both instances cross together', async () => {
+    const [a, b] = servers.map((s) => s.url) as [string, string];
+    for (const id of ORGS) {
+      const created = await http(a, 'POST', '/v1/orgs', {
+        headers: auth,
+        payload: {
+          id,
+          name: id,
+          timezone: 'UTC',
+          counting: { presence: 'activity', aggregation: 'peak' },
+          plan: perLicensePlan({ licenses: 10, minimumLicenses: 0 }),
+          billingEmails: [`billing@${id}.example`],
+          webhookUrl: hooks.url,
+        },
+      });
+      expect(created.statusCode).toBe(201);
+    }
+    // Each org gets overlapping batches through both instances at once: 12 members of 10 each
+    // time, the same events re-sent through the other instance, and fresh ids for the same people.
+    const at = new Date(Date.now() - 1_000).toISOString();
+    const batch = (tag: string) => ({
+      events: Array.from({ length: 12 }, (_, i) => ({
+        id: `${tag}-${i}`,
+        member: `m${i}`,
+        source: 'calls',
+        occurredAt: at,
+      })),
+    });
+    const answers = await Promise.all(
+      ORGS.flatMap((org) =>
+        ['x', 'x', 'y', 'y'].map((tag, i) =>
+          http(i % 2 === 0 ? a : b, 'POST', `/v1/orgs/${org}/events`, { headers: auth, payload: batch(tag) }),
+        ),
+      ),
+    );
+    expect(answers.map((r) => (r.statusCode === 200 ? 200 : r.body))).toEqual(answers.map(() => 200));
+    for (const org of ORGS) {
+      const accepted = answers
+        .slice(ORGS.indexOf(org) * 4, ORGS.indexOf(org) * 4 + 4)
+        .reduce((sum, r) => sum + (r.json() as { accepted: number }).accepted, 0);
+      expect(accepted).toBe(24);
+    }
+
+    const alertsOf = async (org: string, base: string) =>
+      (await http(base, 'GET', `/v1/orgs/${org}/alerts`, { headers: auth })).json() as {
+        alerts: Array<{ kind: string; deliveries: Array<{ status: string; attempts: number }> }>;
+      };
+    await eventually(async () => {
+      const all = await Promise.all(ORGS.map((org) => alertsOf(org, b)));
+      return all.every(
+        (x) =>
+          x.alerts.length === 2 && x.alerts.every((al) => al.deliveries.every((d) => d.status === 'sent')),
+      );
+    }, 'every alert delivered');
+    // Let both outboxes poll a few more times: nothing goes out twice.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    for (const org of ORGS) {
+      const seen = await alertsOf(org, a);
+      expect(seen.alerts.map((al) => al.kind).sort()).toEqual(['approaching', 'breach']);
+      for (const al of seen.alerts) expect(al.deliveries.map((d) => d.attempts)).toEqual([1, 1]);
+      expect(seen).toEqual(await alertsOf(org, b));
+    }
+    const posted = hooks.received.map((h) => JSON.parse(h.body) as { org: string; alert: { kind: string } });
+    expect(posted.map((p) => `${p.org}/${p.alert.kind}`).sort()).toEqual(
+      ORGS.flatMap((org) => [`${org}/approaching`, `${org}/breach`]).sort(),
+    );
+    expect(mail.recipients.flat().sort()).toEqual(
+      ORGS.flatMap((org) => [`billing@${org}.example`, `billing@${org}.example`]).sort(),
+    );
+  });
+});
