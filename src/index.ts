@@ -1,1 +1,2 @@
+export { signWebhook, verifyWebhookSignature } from './alerts/signature.js';
 export * from './core/index.js';

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Background, startBackground } from '../src/alerts/background.js';
+import { verifyWebhookSignature } from '../src/index.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
 import { BACKENDS } from './support/backends.js';
@@ -186,6 +187,12 @@ for (const make of BACKENDS) {
         expect(Math.abs(Number(m?.[1]) - Date.now() / 1000)).toBeLessThan(300);
         const forged = createHmac('sha256', 'whsec_other').update(`${m?.[1]}.${hook.body}`).digest('hex');
         expect(m?.[2]).not.toBe(forged);
+        // The helper receivers can use agrees, and refuses a changed body, key or an old stamp.
+        const nowSeconds = Date.now() / 1000;
+        expect(verifyWebhookSignature(secret as string, header, hook.body, nowSeconds)).toBe(true);
+        expect(verifyWebhookSignature(secret as string, header, `${hook.body} `, nowSeconds)).toBe(false);
+        expect(verifyWebhookSignature('whsec_other', header, hook.body, nowSeconds)).toBe(false);
+        expect(verifyWebhookSignature(secret as string, header, hook.body, nowSeconds + 600)).toBe(false);
       }
       const bodies = hooks.received.map((h) => JSON.parse(h.body));
       expect(bodies.map((b) => [b.type, b.org, b.alert.kind, b.alert.deliveries]).sort()).toEqual([

@@ -69,6 +69,8 @@ for (const make of BACKENDS) {
       const read = as(keys.alphaRead as string);
       expect((await read('GET', '/v1/orgs/beta')).statusCode).toBe(404);
       expect((await read('GET', '/v1/orgs/beta/usage')).statusCode).toBe(404);
+      expect((await read('GET', '/v1/orgs/beta/alerts')).statusCode).toBe(404);
+      expect((await read('GET', '/v1/orgs/alpha/alerts')).json()).toEqual({ alerts: [], banner: null });
       expect((await read('POST', '/v1/orgs/alpha/events', { events: [] })).statusCode).toBe(403);
       expect((await read('PATCH', '/v1/orgs/alpha', { licenses: 9 })).statusCode).toBe(403);
       expect((await read('GET', '/v1/orgs')).statusCode).toBe(403);
@@ -81,6 +83,7 @@ for (const make of BACKENDS) {
       });
       expect((await ingest('POST', '/v1/orgs/beta/events', { events: [] })).statusCode).toBe(404);
       expect((await ingest('GET', '/v1/orgs/alpha/usage')).statusCode).toBe(403);
+      expect((await ingest('GET', '/v1/orgs/alpha/alerts')).statusCode).toBe(403);
       const forged = (keys.alphaAdmin as string).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
       expect((await as(forged)('GET', '/v1/orgs/alpha')).statusCode).toBe(401);
       expect((await as(forged.replace('sm_alpha', 'sm_beta'))('GET', '/v1/orgs/beta')).statusCode).toBe(401);

@@ -278,6 +278,7 @@ for (const make of BACKENDS) {
           '/v1/orgs/{org}/usage',
           '/v1/orgs/{org}/usage/members',
           '/v1/orgs/{org}/usage/projects',
+          '/v1/orgs/{org}/alerts',
           '/v1/orgs/{org}/months/{month}/close',
           '/v1/orgs/{org}/statements/{month}',
           '/v1/orgs/{org}/dashboard-links',
