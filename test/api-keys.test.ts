@@ -102,8 +102,25 @@ for (const make of BACKENDS) {
       const path = new URL(url).pathname + new URL(url).search;
       const page = await app.request({ method: 'GET', url: path });
       expect(page.statusCode).toBe(200);
-      expect(page.body).toContain('<h1>alpha</h1>');
+      expect(page.headers['content-type']).toContain('text/html');
+      expect(page.body).toMatch(
+        /<script type="module" crossorigin src="\/dashboard\/assets\/index-[\w-]+\.js">/,
+      );
+      expect(page.headers['referrer-policy']).toBe('no-referrer');
+      const script = /src="(\/dashboard\/assets\/[^"]+)"/.exec(page.body)?.[1] as string;
+      const asset = await app.request({ method: 'GET', url: script });
+      expect(asset.statusCode).toBe(200);
+      expect(asset.headers['content-type']).toContain('javascript');
       const token = new URL(url).searchParams.get('token') as string;
+      // The page reads with the link's token: its own org, read only, until it expires.
+      const link = as(`dash_${token}`);
+      expect((await link('GET', '/v1/orgs/alpha/usage')).statusCode).toBe(200);
+      expect((await link('GET', '/v1/orgs/alpha')).json()).not.toHaveProperty('webhookSecret');
+      expect((await link('GET', '/v1/orgs/beta/usage')).statusCode).toBe(404);
+      expect((await link('GET', '/v1/orgs')).statusCode).toBe(403);
+      expect((await link('PATCH', '/v1/orgs/alpha', { licenses: 1 })).statusCode).toBe(403);
+      expect((await link('POST', '/v1/orgs/alpha/events', { events: [] })).statusCode).toBe(403);
+      expect((await as(`dash_${token.slice(0, -2)}xx`)('GET', '/v1/orgs/alpha/usage')).statusCode).toBe(401);
       expect(
         (await app.request({ method: 'GET', url: `/dashboard/orgs/beta?token=${token}` })).statusCode,
       ).toBe(403);
@@ -115,6 +132,13 @@ for (const make of BACKENDS) {
       const expired = await later.request({ method: 'GET', url: path });
       expect(expired.statusCode).toBe(403);
       expect(expired.body).toContain('expired');
+      const expiredKey = await later.request({
+        method: 'GET',
+        url: '/v1/orgs/alpha/usage',
+        headers: { authorization: `Bearer dash_${token}` },
+      });
+      expect(expiredKey.statusCode).toBe(401);
+      expect(expiredKey.json()).toMatchObject({ error: { message: 'the dashboard link has expired' } });
       await later.close();
       expect(
         (await as(keys.alphaRead as string)('POST', '/v1/orgs/alpha/dashboard-links', {})).statusCode,

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../core/errors.js';
 import type { Store, StoredApiKey } from '../store/store.js';
+import { checkDashboardToken, dashboardTokenOrg } from './dashboard-links.js';
 
 export type Scope = 'ingest' | 'read' | 'admin';
 export const SCOPES: readonly Scope[] = ['ingest', 'read', 'admin'];
@@ -30,16 +31,37 @@ export function newApiKey(orgId: string, scopes: readonly Scope[]): { key: strin
   return { key: `sm_${orgId}.${keyId}.${secret}`, stored: { keyId, secretHash: hashSecret(secret), scopes } };
 }
 
-/** The caller behind `Authorization: Bearer <key>`; UnauthorizedError without a valid key. */
-export async function authenticate(
-  request: FastifyRequest,
-  adminKey: string | undefined,
-  store: Store,
-): Promise<Caller> {
+export interface Credentials {
+  readonly adminKey: string | undefined;
+  readonly store: Store;
+  /** Checks dashboard links; without it, link tokens are not accepted. */
+  readonly linkSecret: string | undefined;
+  readonly now: () => number;
+}
+
+/** The prefix of a dashboard link's token used as a key: the dashboard page reads with it. */
+export const LINK_KEY_PREFIX = 'dash_';
+
+/**
+ * The caller behind `Authorization: Bearer <key>`: the operator, an org key, or a dashboard link's
+ * token (`dash_<token>`: read access to its one org until it expires). UnauthorizedError without a
+ * valid key.
+ */
+export async function authenticate(request: FastifyRequest, credentials: Credentials): Promise<Caller> {
+  const { adminKey, store, linkSecret } = credentials;
   const header = request.headers.authorization;
   const key = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
   if (!key) throw new UnauthorizedError('send an API key as Authorization: Bearer <key>');
   if (adminKey !== undefined && adminKey.length > 0 && sameSecret(key, adminKey)) return { kind: 'operator' };
+  if (key.startsWith(LINK_KEY_PREFIX) && linkSecret) {
+    const token = key.slice(LINK_KEY_PREFIX.length);
+    const orgId = dashboardTokenOrg(token);
+    if (orgId !== undefined) {
+      const check = checkDashboardToken(linkSecret, token, orgId, credentials.now());
+      if (check.ok) return { kind: 'org', orgId, scopes: ['read'] };
+      if (check.reason === 'expired') throw new UnauthorizedError('the dashboard link has expired');
+    }
+  }
   const m = KEY_RE.exec(key);
   if (m) {
     const [, orgId, keyId, secret] = m as unknown as [string, string, string, string];

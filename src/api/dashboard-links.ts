@@ -17,6 +17,15 @@ export type TokenCheck =
   | { ok: true }
   | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' | 'other_org' };
 
+/** The org a token names (not yet checked), or undefined when it is not a token. */
+export function dashboardTokenOrg(token: string): string | undefined {
+  const [encoded, signature] = token.split('.');
+  if (!encoded || !signature) return undefined;
+  const payload = Buffer.from(encoded, 'base64url').toString();
+  const dot = payload.lastIndexOf('.');
+  return dot > 0 ? payload.slice(0, dot) : undefined;
+}
+
 /** Checks a token for `orgId` at instant `now` (epoch ms). */
 export function checkDashboardToken(secret: string, token: string, orgId: string, now: number): TokenCheck {
   const [encoded, signature] = token.split('.');

@@ -73,17 +73,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     transform: jsonSchemaTransform,
   });
 
+  const now = options.now ?? Date.now;
   const findOrg = async (orgId: string) => {
     const org = await options.store.getOrg(orgId);
     if (!org) throw new NotFoundError('org', orgId);
     return org;
   };
   const access: ApiContext['access'] = async (request, orgId, scope) => {
-    const caller = await authenticate(request, options.adminKey, options.store);
+    const caller = await authenticate(request, {
+      adminKey: options.adminKey,
+      store: options.store,
+      linkSecret: options.linkSecret ?? options.adminKey,
+      now,
+    });
     authorize(caller, orgId, scope);
     return caller;
   };
-  const now = options.now ?? Date.now;
   const ctx: ApiContext = {
     store: options.store,
     now,

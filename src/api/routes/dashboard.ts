@@ -1,3 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ForbiddenError } from '../../core/errors.js';
@@ -8,7 +13,13 @@ import { orgParams } from '../schemas.js';
 const linkBody = z
   .object({ ttlSeconds: z.number().int().min(30).max(86_400).default(900) })
   .default({ ttlSeconds: 900 });
-const pageQuery = z.object({ token: z.string().min(1).max(1000) });
+const pageQuery = z.object({ token: z.string().min(1).max(1000).optional() });
+
+/**
+ * The built front end: `<repo>/dist/web`, the same path from `src/api/routes` (tests, tsx) and
+ * from `dist/api/routes` (the installed build).
+ */
+const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
 const escapeHtml = (s: string) =>
   s.replace(
@@ -40,25 +51,66 @@ export const dashboardRoutes =
       },
     );
 
+    // The page itself: the built front end (`npm run build` puts it in dist/web). A link's token
+    // is checked here too, so an expired or foreign link is refused before anything loads.
+    await app.register(fastifyStatic, {
+      root: join(WEB_ROOT, 'assets'),
+      prefix: '/dashboard/assets/',
+      decorateReply: false,
+      index: false,
+      // File names carry a content hash: a new build gets new names.
+      immutable: true,
+      maxAge: '1y',
+    });
+
+    const page = async (reply: FastifyReply) => {
+      let html: string;
+      try {
+        html = await readFile(join(WEB_ROOT, 'index.html'), 'utf8');
+      } catch {
+        return reply
+          .code(503)
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html><title>seatmeter</title><p>The dashboard is not built: run npm run build.</p>',
+          );
+      }
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .header('x-frame-options', 'DENY')
+        .header(
+          'content-security-policy',
+          "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-ancestors 'none'",
+        )
+        .send(html);
+    };
+
+    app.get('/dashboard', { schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect('/dashboard/'),
+    );
+    app.get('/dashboard/', { schema: { hide: true } }, async (_request, reply) => page(reply));
+
     app.get(
       '/dashboard/orgs/:org',
       { schema: { params: orgParams, querystring: pageQuery, hide: true } },
       async (request, reply) => {
-        const check = checkDashboardToken(secret(), request.query.token, request.params.org, ctx.now());
-        if (!check.ok) {
-          const why =
-            check.reason === 'expired' ? 'This link has expired.' : 'This link is not valid for this page.';
-          return reply
-            .code(403)
-            .type('text/html; charset=utf-8')
-            .send(`<!doctype html><title>seatmeter</title><p>${why}</p>`);
+        const token = request.query.token;
+        if (token !== undefined) {
+          const check = checkDashboardToken(secret(), token, request.params.org, ctx.now());
+          if (!check.ok) {
+            const why =
+              check.reason === 'expired' ? 'This link has expired.' : 'This link is not valid for this page.';
+            return reply
+              .code(403)
+              .type('text/html; charset=utf-8')
+              .send(
+                `<!doctype html><title>seatmeter</title><link rel="icon" href="data:,"><p>${escapeHtml(why)}</p>`,
+              );
+          }
         }
-        const org = await ctx.findOrg(request.params.org);
-        return reply
-          .type('text/html; charset=utf-8')
-          .send(
-            `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escapeHtml(org.name)} · Billing</title><h1>${escapeHtml(org.name)}</h1><p>Billing and licensed seats.</p></html>`,
-          );
+        return page(reply);
       },
     );
   };

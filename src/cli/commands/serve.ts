@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { evaluateAlerts } from '../../alerts/alerts-service.js';
 import { startBackground } from '../../alerts/background.js';
+import { signDashboardToken } from '../../api/dashboard-links.js';
 import { buildServer } from '../../api/server.js';
 import { createDemo } from '../../demo/demo-data.js';
 import { openStore } from '../../store/open-store.js';
@@ -54,8 +55,15 @@ export const serveCommand = (): Command =>
       });
       const address = await app.listen({ port, host: opts.host });
       console.log(`seatmeter serving on ${address} (database ${opts.db})`);
+      console.log(`dashboard: ${address}/dashboard/ (sign in with the operator key)`);
       if (opts.demo) {
         console.log(`operator key: ${adminKey}`);
+        const secret = process.env.SEATMETER_LINK_SECRET ?? adminKey;
+        if (secret) {
+          // A day-long signed link to the call centre's billing page, as a vendor's backend would ask for.
+          const token = signDashboardToken(secret, 'nordic-calls', Date.now() + 86_400_000);
+          console.log(`nordic-calls billing page: ${address}/dashboard/orgs/nordic-calls?token=${token}`);
+        }
         console.log(`try: curl -H "Authorization: Bearer ${adminKey}" ${address}/v1/orgs/nordic-calls/usage`);
       }
       const stop = async () => {
