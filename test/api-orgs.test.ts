@@ -242,6 +242,9 @@ for (const make of BACKENDS) {
     it('answers 429 with Retry-After past the per-key rate limit', async () => {
       const limited = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 });
       const codes = [];
+      // Windows are whole seconds (shared through the database on PostgreSQL): start just after one
+      // begins so the five requests fall in the same window.
+      await new Promise((resolve) => setTimeout(resolve, 1_005 - (Date.now() % 1_000)));
       for (let i = 0; i < 5; i++)
         codes.push(await limited.request({ method: 'GET', url: '/v1/orgs/app', headers: auth }));
       expect(codes.map((r) => r.statusCode)).toEqual([200, 200, 200, 429, 429]);
@@ -256,6 +259,24 @@ for (const make of BACKENDS) {
       expect(other.statusCode).toBe(401);
       await limited.close();
     });
+
+    if (backend.name === 'postgres') {
+      it('shares the budget of a key between server instances on one PostgreSQL', async () => {
+        const [a, b] = await Promise.all(
+          [0, 1].map(() => serveOnSocket({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 })),
+        );
+        if (!a || !b) throw new Error('servers did not start');
+        await new Promise((resolve) => setTimeout(resolve, 1_005 - (Date.now() % 1_000)));
+        const codes = [];
+        for (const server of [a, b, a, b, a])
+          codes.push(
+            (await server.request({ method: 'GET', url: '/v1/orgs/app', headers: auth })).statusCode,
+          );
+        // Alternating instances, one budget: each in memory would have let all five through.
+        expect(codes).toEqual([200, 200, 200, 429, 429]);
+        await Promise.all([a.close(), b.close()]);
+      });
+    }
 
     it('publishes the OpenAPI document from the same schemas', async () => {
       const doc = (await app.request({ method: 'GET', url: '/v1/openapi.json' })).json() as {

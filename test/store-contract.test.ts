@@ -323,6 +323,35 @@ for (const make of BACKENDS) {
       expect(rows.reduce((n, r) => n + r.events, 0)).toBe(90);
     });
 
+    it('runs a named job in one process at a time where the database is shared', async () => {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const first = store.exclusively('job', () => held);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = await store.exclusively('job', async () => {});
+      // SQLite belongs to one process: the job always runs there.
+      expect(second).toBe(!store.shared);
+      expect(await store.exclusively('other job', async () => {})).toBe(true);
+      release();
+      expect(await first).toBe(true);
+      expect(await store.exclusively('job', async () => {})).toBe(true);
+    });
+
+    it('counts rate-limit hits per org, bucket and window, exactly under concurrency', async () => {
+      const hits = await Promise.all(
+        Array.from({ length: 20 }, () => store.rateLimitHit(org.id, 'k1', 1_000)),
+      );
+      expect([...hits].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await store.rateLimitHit(org.id, 'k1', 2_000)).toBe(1);
+      expect(await store.rateLimitHit(org.id, 'k2', 1_000)).toBe(1);
+      expect(await store.rateLimitHit('-', 'k1', 1_000)).toBe(1);
+      await store.pruneRateLimits(2_000);
+      expect(await store.rateLimitHit(org.id, 'k1', 1_000)).toBe(1);
+      expect(await store.rateLimitHit(org.id, 'k1', 2_000)).toBe(2);
+    });
+
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
       const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);
       const e = batch([{ id: 'same', member: 'ann', source: 's', occurredAt: '2026-09-05T10:00:00Z' }]);

@@ -42,7 +42,14 @@ export function startBackground(options: BackgroundOptions): Background {
   outbox.start();
   let closing: Promise<unknown> = Promise.resolve();
   const closeDue = () => {
-    const run = closing.then(() => closeDueMonths(options.store, now()));
+    // One instance at a time closes months (a database lock); the others skip this round.
+    const run = closing.then(async () => {
+      let closed: { org: string; month: string }[] = [];
+      await options.store.exclusively('seatmeter:auto-close', async () => {
+        closed = await closeDueMonths(options.store, now());
+      });
+      return closed;
+    });
     closing = run.catch((error) => options.onError?.(error));
     return run;
   };

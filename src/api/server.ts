@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import { authenticate, authorize } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
+import { DatabaseRateLimitStore } from './rate-limit-store.js';
 import { alertRoutes } from './routes/alerts.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
@@ -59,11 +60,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       error: { code: 'not_found', message: `no route ${request.method} ${request.url}`, details: [] },
     }),
   );
-  // Per key (the bearer token, else the client address): a guard against runaway clients, kept
-  // per instance; nothing it holds decides counts or bills, so losing it on restart is harmless.
+  // Per key (the bearer token, else the client address): a guard against runaway clients. Several
+  // instances on one PostgreSQL share each key's budget through the database; a lone SQLite
+  // process keeps it in memory. A database hiccup lets requests through rather than failing them.
+  const shared = options.store;
+  class SharedRateLimitStore extends DatabaseRateLimitStore {
+    constructor(params: { timeWindow: number }) {
+      super(shared, params.timeWindow);
+    }
+  }
   await app.register(rateLimit, {
     max: options.rateLimitPerSecond ?? 5_000,
     timeWindow: 1_000,
+    ...(shared.shared
+      ? {
+          store: SharedRateLimitStore as never,
+          skipOnError: true,
+        }
+      : {}),
     keyGenerator: (request) => request.headers.authorization ?? request.ip,
     errorResponseBuilder: (_request, context) =>
       new SeatmeterError('rate_limited', 'rate_limited', `too many requests: retry after ${context.after}`),

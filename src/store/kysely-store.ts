@@ -137,6 +137,29 @@ export abstract class KyselyStore implements Store {
     }
   }
 
+  readonly shared: boolean = false;
+
+  async exclusively(_name: string, job: () => Promise<void>): Promise<boolean> {
+    await job();
+    return true;
+  }
+
+  async rateLimitHit(orgId: string, bucket: string, windowStart: number): Promise<number> {
+    const row = await this.db
+      .insertInto('rate_limits')
+      .values({ org_id: orgId, bucket, window_start: windowStart, hits: 1 })
+      .onConflict((oc) =>
+        oc.columns(['org_id', 'bucket', 'window_start']).doUpdateSet({ hits: sql`rate_limits.hits + 1` }),
+      )
+      .returning('hits')
+      .executeTakeFirstOrThrow();
+    return Number(row.hits);
+  }
+
+  async pruneRateLimits(before: number): Promise<void> {
+    await this.db.deleteFrom('rate_limits').where('window_start', '<', before).execute();
+  }
+
   async createOrg(org: Org, now: number): Promise<Org> {
     const inserted = await this.db
       .insertInto('orgs')

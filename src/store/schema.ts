@@ -82,6 +82,7 @@ export interface Database {
     claimed_until: number | null;
     created_at: number;
   };
+  rate_limits: { org_id: string; bucket: string; window_start: number; hits: number };
   delivery_attempts: {
     org_id: string;
     delivery_id: string;

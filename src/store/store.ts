@@ -45,6 +45,20 @@ export interface Store {
   close(): Promise<void>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
+  /**
+   * True when several processes may use the database at once (PostgreSQL): state that instances
+   * share, such as rate-limit counts, then lives in the database instead of in each process.
+   */
+  readonly shared: boolean;
+  /**
+   * Runs `job` unless another process is running the job of that name right now (a lock held for
+   * the job's length; on SQLite, which one process owns, it always runs). Answers whether it ran.
+   */
+  exclusively(name: string, job: () => Promise<void>): Promise<boolean>;
+  /** Counts a request against a rate-limit bucket's window and answers the count so far. */
+  rateLimitHit(orgId: string, bucket: string, windowStart: number): Promise<number>;
+  /** Drops the counts of windows that started before `before`. */
+  pruneRateLimits(before: number): Promise<void>;
 
   /** Creates an org; ConflictError `org_exists` when the id is taken. */
   createOrg(org: Org, now: number): Promise<Org>;

@@ -3,6 +3,7 @@ import { initial } from './001-initial.js';
 import { apiKeys } from './002-api-keys.js';
 import { activityByMember } from './003-activity-by-member.js';
 import { alerts } from './004-alerts.js';
+import { rateLimits } from './005-rate-limits.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-api-keys': apiKeys,
   '003-activity-by-member': activityByMember,
   '004-alerts': alerts,
+  '005-rate-limits': rateLimits,
 };
 
 export const migrationProvider: MigrationProvider = {

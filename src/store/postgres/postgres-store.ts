@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
@@ -9,6 +9,19 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 /** PostgreSQL, for many stateless server instances on one database. */
 export class PostgresStore extends KyselyStore {
   protected override readonly rowLocks = true;
+  override readonly shared = true;
+
+  /** A transaction-scoped advisory lock: released when the job ends, or when its connection dies. */
+  override async exclusively(name: string, job: () => Promise<void>): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{
+        ok: boolean;
+      }>`select pg_try_advisory_xact_lock(hashtext(${name})) as ok`.execute(trx);
+      if (!rows[0]?.ok) return false;
+      await job();
+      return true;
+    });
+  }
 
   private constructor(db: Kysely<Database>) {
     super(db);
