@@ -17,7 +17,10 @@ export interface BackgroundOptions extends SenderOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** The work a server does besides answering requests: the outbox and automatic month closing. */
+/**
+ * The work a server does besides answering requests: the outbox, automatic month closing and
+ * dropping old rate-limit counts.
+ */
 export interface Background {
   readonly outbox: Outbox;
   /** Closes the months due now; also run on a timer. */
@@ -47,6 +50,8 @@ export function startBackground(options: BackgroundOptions): Background {
       let closed: { org: string; month: string }[] = [];
       await options.store.exclusively('seatmeter:auto-close', async () => {
         closed = await closeDueMonths(options.store, now());
+        // Rate-limit counts of windows long gone (kept in the database when it is shared).
+        await options.store.pruneRateLimits(Date.now() - 60_000);
       });
       return closed;
     });

@@ -20,8 +20,6 @@ export function orgOfKey(authorization: string | undefined): string {
  * window, whichever instances serve them. Keys are stored as hashes, under their org.
  */
 export class DatabaseRateLimitStore {
-  private lastPrune = 0;
-
   constructor(
     private readonly store: Store,
     private readonly timeWindow: number,
@@ -35,11 +33,6 @@ export class DatabaseRateLimitStore {
       .rateLimitHit(orgOfKey(key), bucket, windowStart)
       .then((current) => callback(null, { current, ttl: windowStart + this.timeWindow - now }))
       .catch((error: Error) => callback(error));
-    // Old windows are dropped now and then, by whichever instance gets there.
-    if (now - this.lastPrune > 60_000) {
-      this.lastPrune = now;
-      this.store.pruneRateLimits(now - 60_000).catch(() => undefined);
-    }
   }
 
   child(): DatabaseRateLimitStore {

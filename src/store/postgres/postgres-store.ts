@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
@@ -27,11 +27,26 @@ export class PostgresStore extends KyselyStore {
     super(db);
   }
 
-  static open(url: string, options: { maxConnections?: number } = {}): PostgresStore {
+  static open(
+    url: string,
+    options: { maxConnections?: number; onQuery?: (sql: string) => void } = {},
+  ): PostgresStore {
     const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
     // An idle client whose server went away (restart, failover) is dropped from the pool and
     // replaced on next use; without a listener the error would crash the process.
     pool.on('error', () => {});
-    return new PostgresStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+    const onQuery = options.onQuery;
+    return new PostgresStore(
+      new Kysely<Database>({
+        dialect: new PostgresDialect({ pool }),
+        ...(onQuery
+          ? {
+              log: (event: LogEvent) => {
+                if (event.level === 'query') onQuery(event.query.sql);
+              },
+            }
+          : {}),
+      }),
+    );
   }
 }
