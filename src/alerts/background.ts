@@ -9,6 +9,8 @@ export interface BackgroundOptions extends SenderOptions {
   readonly closeEveryMs?: number;
   readonly retry?: Partial<RetryPolicy>;
   readonly pollMs?: number;
+  /** How long an instance's claim on a delivery lasts (see `OutboxOptions.leaseMs`). */
+  readonly leaseMs?: number;
   /**
    * The clock that decides which months are due for closing; the system clock by default. The
    * outbox always runs on the system clock: its retries must come due in real time.
@@ -40,6 +42,7 @@ export function startBackground(options: BackgroundOptions): Background {
     sender,
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
   outbox.start();

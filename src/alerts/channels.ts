@@ -62,6 +62,8 @@ export function createSender(options: SenderOptions): Sender & { close(): void }
         await transport.sendMail({
           from: options.mailFrom ?? 'seatmeter <seatmeter@localhost>',
           to: delivery.target,
+          // The same id on every attempt: a copy resent after a crash is recognisably the same mail.
+          messageId: `<${delivery.id}.${delivery.orgId}@seatmeter>`,
           ...mail,
         });
         return;
@@ -74,6 +76,8 @@ export function createSender(options: SenderOptions): Sender & { close(): void }
           'content-type': 'application/json',
           'user-agent': 'seatmeter-webhooks',
           'seatmeter-signature': signWebhook(org.webhookSecret, nowSeconds(), body),
+          // Stable across attempts, so a receiver can drop a copy resent after a crash.
+          'seatmeter-delivery': delivery.id,
         },
         body,
         redirect: 'manual',

@@ -24,7 +24,11 @@ export interface OutboxOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** How often the outbox looks for due deliveries (default 1 s). */
   readonly pollMs?: number;
-  /** How long a claim keeps other instances off a delivery (default 60 s, well above a send). */
+  /**
+   * How long a claim keeps other instances off a delivery (default 60 s, well above a send). A
+   * delivery claimed by an instance that dies is sent by another once the claim runs out; if the
+   * dead one had sent it already, that is a second copy with the same delivery id (at least once).
+   */
   readonly leaseMs?: number;
   /** Deliveries claimed at a time (default 20). */
   readonly batch?: number;

@@ -43,6 +43,7 @@ export const serveCommand = (): Command =>
         mailFrom: process.env.SEATMETER_MAIL_FROM,
         retry: { baseMs: positiveEnv('SEATMETER_RETRY_BASE_MS', 30_000) },
         pollMs: positiveEnv('SEATMETER_OUTBOX_POLL_MS', 1_000),
+        leaseMs: positiveEnv('SEATMETER_OUTBOX_LEASE_MS', 60_000),
         onError: reportError,
       });
       const app = await buildServer({
