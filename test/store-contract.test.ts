@@ -314,6 +314,7 @@ for (const make of BACKENDS) {
       expect(results.reduce((n, r) => n + r.accepted + r.duplicates, 0)).toBe(160);
       const members = await store.listMembers(org.id);
       expect(members).toHaveLength(50);
+      expect(await store.countMembers(org.id)).toBe(50);
       expect(members.every((m) => m.status === 'active' && m.projects.includes('sales'))).toBe(true);
       const histories = await store.statusHistories(org.id);
       expect(histories.every((h) => h.changes.length === 1)).toBe(true);

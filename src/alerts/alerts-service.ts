@@ -3,7 +3,7 @@ import { monthOfInstant } from '../core/calendar.js';
 import { allowance as allowanceOf } from '../core/plans.js';
 import { type RationalFigure, toFigure } from '../core/rational.js';
 import type { Org } from '../core/types.js';
-import { ALERT_KINDS, type AlertKind } from '../core/usage-state.js';
+import { ALERT_KINDS, type AlertKind, WARNING_PERCENT } from '../core/usage-state.js';
 import type { DeliveryAttempt, NewDelivery, Store, StoredAlert } from '../store/store.js';
 import { getUsage, type Usage } from '../usage/usage-service.js';
 
@@ -38,6 +38,19 @@ export async function evaluateAlerts(store: Store, org: Org, now: number): Promi
     kind === 'cap_reached' ? org.fairUseCap !== null : allowanceOf(org.plan) !== null,
   );
   if (possible.every((kind) => raised.has(kind))) return [];
+  // No day can count more seats than the org has members: while they are under 95 % of the
+  // allowance and the cap is not reached, nothing can be due, and the month need not be counted.
+  const allowance = allowanceOf(org.plan);
+  const [members, activeAndInvited] = await Promise.all([
+    store.countMembers(org.id),
+    store.activeAndInvited(org.id),
+  ]);
+  const mayApproach =
+    allowance !== null &&
+    !(raised.has('approaching') && raised.has('breach')) &&
+    members * 100 >= WARNING_PERCENT * allowance;
+  const mayCap = org.fairUseCap !== null && !raised.has('cap_reached') && activeAndInvited >= org.fairUseCap;
+  if (!mayApproach && !mayCap) return [];
   const usage = await getUsage(store, org, month, now);
   if (usage.closed) return [];
   const out: StoredAlert[] = [];

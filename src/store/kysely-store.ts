@@ -603,6 +603,15 @@ export abstract class KyselyStore implements Store {
     return Number(row.n);
   }
 
+  async countMembers(orgId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('members')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('org_id', '=', orgId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async lateEvents(orgId: string, month: string): Promise<number> {
     const row = await this.db
       .selectFrom('late_events')

@@ -116,6 +116,8 @@ export interface Store {
   statusHistories(orgId: string, range?: MemberRange): Promise<MemberHistory[]>;
   /** Members whose current status is `active` or `invited`. */
   activeAndInvited(orgId: string): Promise<number>;
+  /** Every member of the org, whatever its status: a bound on any day's count. */
+  countMembers(orgId: string): Promise<number>;
   /** Late events stored for a month. */
   lateEvents(orgId: string, month: string): Promise<number>;
   /** The months of the org that are closed. */
