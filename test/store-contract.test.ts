@@ -353,6 +353,46 @@ for (const make of BACKENDS) {
       expect(await store.rateLimitHit(org.id, 'k1', 2_000)).toBe(2);
     });
 
+    it('keeps the daily seat counts equal to a recount through ingest, deactivation and reactivation', async () => {
+      let seed = 7;
+      const random = () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed / 2_147_483_648;
+      };
+      const calendar = monthCalendar('2026-09', org.timezone);
+      const recount = async () => {
+        const statuses = new Map((await store.listMembers(org.id)).map((m) => [m.id, m.status]));
+        const perDay = Array.from({ length: calendar.days }, () => new Set<string>());
+        for (const r of await store.activityRows(org.id, calendar)) {
+          if (statuses.get(r.member) !== 'deactivated') perDay[r.day]?.add(r.member);
+        }
+        return perDay.map((d) => d.size);
+      };
+      let n = 0;
+      for (let round = 0; round < 8; round++) {
+        const events = Array.from({ length: 60 }, () => ({
+          id: `r${n++ % 300}`,
+          member: `p${Math.floor(random() * 12)}`,
+          source: random() < 0.5 ? 'calls' : 'deals',
+          occurredAt: `2026-09-${String(1 + Math.floor(random() * 14)).padStart(2, '0')}T10:00:00Z`,
+        }));
+        // Ingest and status changes at the same time (concurrent on PostgreSQL).
+        const members = [...new Set(events.map((e) => e.member))].slice(0, 3);
+        await Promise.all([
+          store.ingest(org, batch(events), NOW),
+          ...members.map(async (m) => {
+            if (!(await store.getMember(org.id, m))) return;
+            const status = (['deactivated', 'active', 'revoked', 'deactivated'] as const)[
+              Math.floor(random() * 4)
+            ];
+            await store.appendStatus(org.id, m, status ?? 'active', NOW + round, NOW);
+          }),
+        ]);
+        expect(await store.activityCounts(org.id, calendar)).toEqual(await recount());
+      }
+      expect((await store.activityCounts(org.id, calendar)).some((c) => c > 0)).toBe(true);
+    });
+
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
       const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);
       const e = batch([{ id: 'same', member: 'ann', source: 's', occurredAt: '2026-09-05T10:00:00Z' }]);

@@ -5,8 +5,8 @@ import type { Store } from '../store/store.js';
 
 const DAY = 86_400_000;
 
-/** A small seeded generator (mulberry32): the demo is the same on every machine. */
-function seeded(seed: number) {
+/** A small seeded generator (mulberry32): the demo, and the benchmarks, are the same on every machine. */
+export function seeded(seed: number): () => number {
   let s = seed;
   return () => {
     s = (s + 0x6d2b79f5) | 0;

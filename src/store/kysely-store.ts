@@ -305,11 +305,13 @@ export abstract class KyselyStore implements Store {
     now: number,
   ): Promise<Member> {
     return this.db.transaction().execute(async (trx) => {
+      // The member's row is locked first: an ingest adding its seats waits, or is waited for.
       const exists = await trx
         .selectFrom('members')
-        .select('member_id')
+        .select(['member_id', 'status'])
         .where('org_id', '=', orgId)
         .where('member_id', '=', memberId)
+        .$if(this.rowLocks, (q) => q.forUpdate())
         .executeTakeFirst();
       if (!exists) throw new NotFoundError('member', memberId);
       const last = await trx
@@ -339,6 +341,23 @@ export abstract class KyselyStore implements Store {
         .where('org_id', '=', orgId)
         .where('member_id', '=', memberId)
         .execute();
+      // A deactivated member holds no seat under `activity` presence, on any of its days.
+      const was = exists.status === 'deactivated';
+      const is = latest.status === 'deactivated';
+      if (was !== is) {
+        await trx
+          .updateTable('day_seats')
+          .set({ seats: sql`seats + ${is ? -1 : 1}` })
+          .where('org_id', '=', orgId)
+          .where('day', 'in', (eb) =>
+            eb
+              .selectFrom('member_days')
+              .select('day')
+              .where('org_id', '=', orgId)
+              .where('member_id', '=', memberId),
+          )
+          .execute();
+      }
       return readMember(trx, orgId, memberId) as Promise<Member>;
     });
   }
@@ -407,6 +426,7 @@ export abstract class KyselyStore implements Store {
       }
 
       await this.addActivity(trx, [...perDay.values()]);
+      await this.addSeats(trx, orgId, perDay.values());
       for (const [month, n] of latePerMonth) {
         await trx
           .insertInto('late_events')
@@ -478,21 +498,83 @@ export abstract class KyselyStore implements Store {
     }
   }
 
+  /**
+   * Records the member-days of new activity and gives each new one a seat on its day, unless its
+   * member is deactivated. On PostgreSQL the members are read `FOR SHARE`, so a concurrent status
+   * change waits for this batch (or this batch for it) and never misses a day.
+   */
+  protected async addSeats(
+    trx: Transaction<Database>,
+    orgId: string,
+    activity: Iterable<Database['activity_days']>,
+  ): Promise<void> {
+    const pairs = new Map<string, Database['member_days']>();
+    for (const a of activity) {
+      pairs.set(`${a.day}\u0000${a.member_id}`, { org_id: orgId, day: a.day, member_id: a.member_id });
+    }
+    if (pairs.size === 0) return;
+    const fresh = await this.insertMemberDays(trx, [...pairs.values()]);
+    if (fresh.length === 0) return;
+    const deactivated = new Set<string>();
+    for (const part of chunks([...new Set(fresh.map((f) => f.member_id))].sort(byText))) {
+      const rows = await trx
+        .selectFrom('members')
+        .select(['member_id', 'status'])
+        .where('org_id', '=', orgId)
+        .where('member_id', 'in', part)
+        .$if(this.rowLocks, (q) => q.forShare())
+        .execute();
+      for (const r of rows) if (r.status === 'deactivated') deactivated.add(r.member_id);
+    }
+    const perDay = new Map<number, number>();
+    for (const f of fresh) {
+      if (!deactivated.has(f.member_id)) perDay.set(f.day, (perDay.get(f.day) ?? 0) + 1);
+    }
+    const seats = [...perDay]
+      .sort((a, b) => a[0] - b[0])
+      .map(([day, n]) => ({ org_id: orgId, day, seats: n }));
+    for (const part of chunks(seats)) {
+      await trx
+        .insertInto('day_seats')
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['org_id', 'day']).doUpdateSet({ seats: sql`day_seats.seats + excluded.seats` }),
+        )
+        .execute();
+    }
+  }
+
+  /** Inserts member-days, skipping those known, and answers the ones newly stored. */
+  protected async insertMemberDays(
+    trx: Transaction<Database>,
+    rows: Database['member_days'][],
+  ): Promise<Array<{ day: number; member_id: string }>> {
+    // Key order, as for events.
+    rows.sort((a, b) => a.day - b.day || byText(a.member_id, b.member_id));
+    const fresh: Array<{ day: number; member_id: string }> = [];
+    for (const part of chunks(rows)) {
+      const got = await trx
+        .insertInto('member_days')
+        .values(part)
+        .onConflict((oc) => oc.columns(['org_id', 'day', 'member_id']).doNothing())
+        .returning(['day', 'member_id'])
+        .execute();
+      for (const g of got) fresh.push({ day: Number(g.day), member_id: g.member_id });
+    }
+    return fresh;
+  }
+
   async activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
+    // Kept up to date by ingest and status changes (see addSeats): one row per day to read.
     const rows = await this.db
-      .selectFrom('activity_days as a')
-      .innerJoin('members as m', (j) =>
-        j.onRef('m.org_id', '=', 'a.org_id').onRef('m.member_id', '=', 'a.member_id'),
-      )
-      .select(['a.day', (eb) => eb.fn.count<number>('a.member_id').distinct().as('n')])
-      .where('a.org_id', '=', orgId)
-      .where('a.day', '>=', calendar.firstDay)
-      .where('a.day', '<', calendar.firstDay + calendar.days)
-      .where((eb) => eb.or([eb('m.status', 'is', null), eb('m.status', '!=', 'deactivated')]))
-      .groupBy('a.day')
+      .selectFrom('day_seats')
+      .select(['day', 'seats'])
+      .where('org_id', '=', orgId)
+      .where('day', '>=', calendar.firstDay)
+      .where('day', '<', calendar.firstDay + calendar.days)
       .execute();
     const counts = new Array<number>(calendar.days).fill(0);
-    for (const r of rows) counts[Number(r.day) - calendar.firstDay] = Number(r.n);
+    for (const r of rows) counts[Number(r.day) - calendar.firstDay] = Number(r.seats);
     return counts;
   }
 

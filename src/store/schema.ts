@@ -82,6 +82,8 @@ export interface Database {
     claimed_until: number | null;
     created_at: number;
   };
+  member_days: { org_id: string; day: number; member_id: string };
+  day_seats: { org_id: string; day: number; seats: number };
   rate_limits: { org_id: string; bucket: string; window_start: number; hits: number };
   delivery_attempts: {
     org_id: string;

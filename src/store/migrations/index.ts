@@ -4,6 +4,7 @@ import { apiKeys } from './002-api-keys.js';
 import { activityByMember } from './003-activity-by-member.js';
 import { alerts } from './004-alerts.js';
 import { rateLimits } from './005-rate-limits.js';
+import { daySeats } from './006-day-seats.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-activity-by-member': activityByMember,
   '004-alerts': alerts,
   '005-rate-limits': rateLimits,
+  '006-day-seats': daySeats,
 };
 
 export const migrationProvider: MigrationProvider = {

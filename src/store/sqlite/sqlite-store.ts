@@ -8,7 +8,9 @@ import type { Database } from '../schema.js';
  * batch durable before the call returns, also across a power cut.
  */
 export class SqliteStore extends KyselyStore {
-  private statements: { insertEvent: SQLite.Statement; upsertActivity: SQLite.Statement } | undefined;
+  private statements:
+    | { insertEvent: SQLite.Statement; upsertActivity: SQLite.Statement; insertMemberDay: SQLite.Statement }
+    | undefined;
 
   private constructor(
     db: Kysely<Database>,
@@ -28,6 +30,9 @@ export class SqliteStore extends KyselyStore {
       upsertActivity: this.database.prepare(
         `INSERT INTO activity_days (org_id, day, member_id, source, events) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (org_id, day, member_id, source) DO UPDATE SET events = activity_days.events + excluded.events`,
+      ),
+      insertMemberDay: this.database.prepare(
+        'INSERT INTO member_days (org_id, day, member_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
       ),
     };
     return this.statements;
@@ -58,6 +63,16 @@ export class SqliteStore extends KyselyStore {
   protected override async addActivity(_trx: Transaction<Database>, rows: Database['activity_days'][]) {
     const { upsertActivity } = this.prepared;
     for (const r of rows) upsertActivity.run(r.org_id, r.day, r.member_id, r.source, r.events);
+  }
+
+  protected override async insertMemberDays(_trx: Transaction<Database>, rows: Database['member_days'][]) {
+    const { insertMemberDay } = this.prepared;
+    const fresh: Array<{ day: number; member_id: string }> = [];
+    for (const r of rows) {
+      if (insertMemberDay.run(r.org_id, r.day, r.member_id).changes > 0)
+        fresh.push({ day: r.day, member_id: r.member_id });
+    }
+    return fresh;
   }
 
   static open(path: string): SqliteStore {

@@ -1,0 +1,80 @@
+import { seeded } from '../src/demo/demo-data.js';
+
+/**
+ * Seeded, realistic workloads, generated the same way for every contender in a run.
+ *
+ * The call-centre month: September 2026 in Europe/Copenhagen (all of it summer time, so a fixed
+ * +02:00 offset gives every contender the same local days), 10,000 members of whom about 150 work
+ * on any day, four sources.
+ */
+
+export interface BenchEvent {
+  readonly id: string;
+  readonly member: string;
+  readonly source: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+export const CALL_CENTRE = {
+  orgId: 'callcentre',
+  timezone: 'Europe/Copenhagen',
+  month: '2026-09',
+  monthStart: Date.parse('2026-09-01T00:00:00+02:00'),
+  monthEnd: Date.parse('2026-10-01T00:00:00+02:00'),
+  /** Local midnight is 22:00 UTC the day before, all month. */
+  offsetMs: 2 * 3_600_000,
+  members: 10_000,
+  days: 30,
+  sources: ['adversus_calls', 'adversus_sales', 'hubspot_deals', 'fenerum'],
+} as const;
+
+/**
+ * `total` events of the call-centre month. Each day draws its ~150 members from its own slice of
+ * the 10,000; events fall in working hours (08:00 to 18:00 local).
+ */
+export function callCentreEvents(total: number, seed = 42): BenchEvent[] {
+  const random = seeded(seed);
+  const { members, days, sources, monthStart } = CALL_CENTRE;
+  const out: BenchEvent[] = new Array(total);
+  for (let n = 0; n < total; n++) {
+    const day = Math.floor(random() * days);
+    const member = (day * 150 + Math.floor(random() * 150)) % members;
+    out[n] = {
+      id: `e${n}`,
+      member: `agent-${member}`,
+      source: sources[Math.floor(random() * sources.length)] as string,
+      at: monthStart + day * 86_400_000 + 8 * 3_600_000 + Math.floor(random() * 36_000_000),
+    };
+  }
+  return out;
+}
+
+/** The reference answer: distinct members per local day, by a plain in-memory pass. */
+export function dailyDistinct(events: readonly BenchEvent[]): number[] {
+  const { monthStart, days } = CALL_CENTRE;
+  const perDay = Array.from({ length: days }, () => new Set<string>());
+  for (const e of events) perDay[Math.floor((e.at - monthStart) / 86_400_000)]?.add(e.member);
+  return perDay.map((s) => s.size);
+}
+
+/** The median of a few timings (ms). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Runs `fn` `runs` times after one warm-up and answers the median time in ms and the last result. */
+export async function timed<T>(runs: number, fn: () => Promise<T> | T): Promise<{ ms: number; result: T }> {
+  let result = await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    result = await fn();
+    times.push(performance.now() - t0);
+  }
+  return { ms: median(times), result };
+}
