@@ -389,6 +389,10 @@ for (const make of BACKENDS) {
           }),
         ]);
         expect(await store.activityCounts(org.id, calendar)).toEqual(await recount());
+        const listed = await store.listMembers(org.id);
+        expect(await store.activeAndInvited(org.id)).toBe(
+          listed.filter((m) => m.status === 'active' || m.status === 'invited').length,
+        );
       }
       expect((await store.activityCounts(org.id, calendar)).some((c) => c > 0)).toBe(true);
     });

@@ -36,7 +36,11 @@ export interface Background {
  */
 export function startBackground(options: BackgroundOptions): Background {
   const now = options.now ?? Date.now;
-  const sender = createSender(options);
+  // A send gives up well within its claim, so no other instance takes over a send still running.
+  const sender = createSender({
+    ...options,
+    sendTimeoutMs: Math.min(options.sendTimeoutMs ?? 10_000, Math.floor((options.leaseMs ?? 60_000) / 3)),
+  });
   const outbox = new Outbox({
     store: options.store,
     sender,

@@ -14,8 +14,11 @@ export interface SenderOptions {
   readonly smtpUrl?: string | undefined;
   /** The sender address (env `SEATMETER_MAIL_FROM`). */
   readonly mailFrom?: string | undefined;
-  /** Give up on one webhook call after this long (default 10 s). */
-  readonly webhookTimeoutMs?: number;
+  /**
+   * Give up on one send (a webhook call, an SMTP conversation) after this long (default 10 s).
+   * It must stay well under the outbox's claim lease, or another instance could send it again.
+   */
+  readonly sendTimeoutMs?: number;
   /** Seconds since the epoch, for signatures; the system clock by default. */
   readonly nowSeconds?: () => number;
 }
@@ -51,9 +54,16 @@ export function alertWebhookBody(org: Org, delivery: ClaimedDelivery): string {
 
 /** E-mail over SMTP with nodemailer, webhooks with fetch and a signature. */
 export function createSender(options: SenderOptions): Sender & { close(): void } {
-  const transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined;
+  const timeout = options.sendTimeoutMs ?? 10_000;
+  const transport = options.smtpUrl
+    ? nodemailer.createTransport({
+        url: options.smtpUrl,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+      })
+    : undefined;
   const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
-  const timeout = options.webhookTimeoutMs ?? 10_000;
   return {
     async send(delivery, org) {
       if (delivery.channel === 'email') {

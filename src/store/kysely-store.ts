@@ -341,6 +341,10 @@ export abstract class KyselyStore implements Store {
         .where('org_id', '=', orgId)
         .where('member_id', '=', memberId)
         .execute();
+      const counted = (status: string | null) => status === 'active' || status === 'invited';
+      if (counted(exists.status) !== counted(latest.status)) {
+        await adjustActiveInvited(trx, orgId, counted(latest.status) ? 1 : -1);
+      }
       // A deactivated member holds no seat under `activity` presence, on any of its days.
       const was = exists.status === 'deactivated';
       const is = latest.status === 'deactivated';
@@ -676,13 +680,13 @@ export abstract class KyselyStore implements Store {
   }
 
   async activeAndInvited(orgId: string): Promise<number> {
+    // Kept up to date by status changes and new members (see adjustActiveInvited).
     const row = await this.db
-      .selectFrom('members')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .selectFrom('orgs')
+      .select('active_invited')
       .where('org_id', '=', orgId)
-      .where('status', 'in', ['active', 'invited'])
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+      .executeTakeFirst();
+    return Number(row?.active_invited ?? 0);
   }
 
   async countMembers(orgId: string): Promise<number> {
@@ -1034,6 +1038,7 @@ async function resolveMembers(
     for (const r of rows) inserted.add(r.member_id);
   }
   const persons = created.filter(([id, kind]) => kind === 'person' && inserted.has(id));
+  if (persons.length > 0) await adjustActiveInvited(trx, orgId, persons.length);
   for (const part of chunks(persons)) {
     await trx
       .insertInto('status_changes')
@@ -1054,6 +1059,15 @@ async function resolveMembers(
     if (!owners.has(key)) owners.set(key, w.member === undefined ? w.source : w.member);
   }
   return owners;
+}
+
+/** Moves the org's count of active and invited members. */
+async function adjustActiveInvited(trx: Db, orgId: string, delta: number): Promise<void> {
+  await trx
+    .updateTable('orgs')
+    .set({ active_invited: sql`active_invited + ${delta}` })
+    .where('org_id', '=', orgId)
+    .execute();
 }
 
 async function ensureNamed(trx: Db, table: 'projects' | 'teams', orgId: string, ids: readonly string[]) {

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Row types of the database, as Kysely sees them. Both backends return bigints as numbers. */
 export interface OrgsTable {
   org_id: string;
@@ -28,7 +30,8 @@ export interface MembersTable {
 }
 
 export interface Database {
-  orgs: OrgsTable;
+  /** `active_invited`: members whose current status is active or invited, maintained by the store. */
+  orgs: OrgsTable & { active_invited: Generated<number> };
   projects: { org_id: string; project_id: string; name: string };
   teams: { org_id: string; team_id: string; name: string };
   members: MembersTable;

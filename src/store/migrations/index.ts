@@ -5,6 +5,7 @@ import { activityByMember } from './003-activity-by-member.js';
 import { alerts } from './004-alerts.js';
 import { rateLimits } from './005-rate-limits.js';
 import { daySeats } from './006-day-seats.js';
+import { activeInvited } from './007-active-invited.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-alerts': alerts,
   '005-rate-limits': rateLimits,
   '006-day-seats': daySeats,
+  '007-active-invited': activeInvited,
 };
 
 export const migrationProvider: MigrationProvider = {
