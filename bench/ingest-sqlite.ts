@@ -2,7 +2,7 @@
  * Library ingest into SQLite (issue 3, issue 7): the seeded call-centre month (2,000,000 events by
  * 10,000 members, about 150 a day, four sources) through `Store.ingest` in batches of 10,000,
  * validated, ids deduplicated, durable on return (WAL, synchronous=FULL). Time counts the `ingest`
- * calls only. Usage: `npx tsx bench/ingest-sqlite.ts [EVENTS]`.
+ * calls only. Usage: `npx tsx bench/ingest-sqlite.ts [EVENTS] [--quick]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,9 @@ import { openStore } from '../src/store/open-store.js';
 import { makeOrg, perLicensePlan } from '../test/support/fixtures.js';
 import { CALL_CENTRE, callCentreEvents } from './workloads.js';
 
-const TOTAL = Number(process.argv[2] ?? 2_000_000);
+const quick = process.argv.includes('--quick');
+const given = process.argv.slice(2).find((a) => /^\d+$/.test(a));
+const TOTAL = Number(given ?? (quick ? 200_000 : 2_000_000));
 const BATCH = 10_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'seatmeter-bench-'));

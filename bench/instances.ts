@@ -1,12 +1,14 @@
 /**
  * HTTP ingest through 1 and through 3 `seatmeter serve` processes on one PostgreSQL (issue 8):
  * 12 clients post batches of 1,000 fresh events (10,000 members, this month) round-robin across
- * the instances; events per second over the whole run. Usage: `npx tsx bench/instances.ts [EVENTS]`.
+ * the instances; events per second over the whole run. Usage: `npx tsx bench/instances.ts [EVENTS] [--quick]`.
  */
 import { createDatabase, startPostgres } from '../test/support/postgres.js';
 import { type ServeProcess, startServe } from '../test/support/serve-process.js';
 
-const TOTAL = Number(process.argv[2] ?? 300_000);
+const quick = process.argv.includes('--quick');
+const given = process.argv.slice(2).find((a) => /^\d+$/.test(a));
+const TOTAL = Number(given ?? (quick ? 50_000 : 300_000));
 const BATCH = 1_000;
 const CLIENTS = 12;
 const ADMIN = 'bench';

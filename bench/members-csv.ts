@@ -2,7 +2,7 @@
  * Members CSV memory (issue 4): streams the members CSV of a month over HTTP for 10,000 and
  * 100,000 members into SQLite and reports the live heap while streaming (sampled after a forced
  * collection every 20 ms and every 50 chunks, so garbage not yet collected does not count), which should stay flat
- * in the number of members. Usage: `npx tsx --expose-gc bench/members-csv.ts [MEMBERS...]`.
+ * in the number of members. Usage: `npx tsx --expose-gc bench/members-csv.ts [MEMBERS...] [--quick]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,11 @@ import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore } from '../src/store/open-store.js';
 import { makeOrg, perLicensePlan } from '../test/support/fixtures.js';
 
-const SIZES = process.argv.slice(2).map(Number);
+const quick = process.argv.includes('--quick');
+const SIZES = process.argv
+  .slice(2)
+  .filter((a) => /^\d+$/.test(a))
+  .map(Number);
 const DAYS_PER_MEMBER = 3;
 const NOW = Date.parse('2026-10-01T12:00:00Z');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -74,7 +78,7 @@ async function measure(members: number) {
   return { members, ms, bytes, chunks, heapGrowthMb: (peak - base) / 2 ** 20 };
 }
 
-for (const size of SIZES.length > 0 ? SIZES : [10_000, 100_000]) {
+for (const size of SIZES.length > 0 ? SIZES : quick ? [10_000, 30_000] : [10_000, 100_000]) {
   const r = await measure(size);
   console.log(
     `${r.members} members: CSV ${(r.bytes / 2 ** 20).toFixed(1)} MiB in ${r.ms.toFixed(0)} ms, live heap growth ${r.heapGrowthMb.toFixed(1)} MiB (${r.chunks} chunks)`,

@@ -390,9 +390,14 @@ for (const make of BACKENDS) {
         ]);
         expect(await store.activityCounts(org.id, calendar)).toEqual(await recount());
         const listed = await store.listMembers(org.id);
-        expect(await store.activeAndInvited(org.id)).toBe(
-          listed.filter((m) => m.status === 'active' || m.status === 'invited').length,
-        );
+        const activeAndInvited = listed.filter((m) => m.status === 'active' || m.status === 'invited').length;
+        expect(await store.activeAndInvited(org.id)).toBe(activeAndInvited);
+        const counts = await recount();
+        const day = round % 14;
+        expect(await store.inviteFacts(org.id, calendar.firstDay + day)).toEqual({
+          seats: counts[day],
+          activeAndInvited,
+        });
       }
       expect((await store.activityCounts(org.id, calendar)).some((c) => c > 0)).toBe(true);
     });

@@ -689,6 +689,23 @@ export abstract class KyselyStore implements Store {
     return Number(row?.active_invited ?? 0);
   }
 
+  async inviteFacts(orgId: string, day: number): Promise<{ seats: number; activeAndInvited: number }> {
+    const row = await this.db
+      .selectFrom('orgs')
+      .select((eb) => [
+        'active_invited',
+        eb
+          .selectFrom('day_seats')
+          .select('seats')
+          .where('org_id', '=', orgId)
+          .where('day', '=', day)
+          .as('seats'),
+      ])
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    return { seats: Number(row?.seats ?? 0), activeAndInvited: Number(row?.active_invited ?? 0) };
+  }
+
   async countMembers(orgId: string): Promise<number> {
     const row = await this.db
       .selectFrom('members')

@@ -116,6 +116,11 @@ export interface Store {
   statusHistories(orgId: string, range?: MemberRange): Promise<MemberHistory[]>;
   /** Members whose current status is `active` or `invited`. */
   activeAndInvited(orgId: string): Promise<number>;
+  /**
+   * What an invite check needs, in one read: the `activity` seats held on an epoch day and the
+   * active + invited count.
+   */
+  inviteFacts(orgId: string, day: number): Promise<{ seats: number; activeAndInvited: number }>;
   /** Every member of the org, whatever its status: a bound on any day's count. */
   countMembers(orgId: string): Promise<number>;
   /** Late events stored for a month. */

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { monthOfInstant } from '../../core/calendar.js';
+import { epochDayOfInstant, monthOfInstant } from '../../core/calendar.js';
 import { ConflictError, FairUseCapError } from '../../core/errors.js';
 import { type InviteCheck, inviteCheck } from '../../core/invite.js';
 import { allowance } from '../../core/plans.js';
@@ -9,13 +9,24 @@ import type { ApiContext } from '../context.js';
 import { inviteBody, orgParams } from '../schemas.js';
 import { memberView } from './members.js';
 
+/**
+ * The invite decision from today's seats and the active + invited count. Under `activity` presence
+ * both are kept up to date in the store and read at once (this runs on every invite screen); under
+ * `status` presence today's seats come from the status histories, through the usage view.
+ */
 async function check(ctx: ApiContext, org: Org): Promise<InviteCheck> {
   const now = ctx.now();
-  const usage = await getUsage(ctx.store, org, monthOfInstant(now, org.timezone), now);
+  const facts =
+    org.counting.presence === 'activity'
+      ? await ctx.store.inviteFacts(org.id, epochDayOfInstant(now, org.timezone))
+      : await getUsage(ctx.store, org, monthOfInstant(now, org.timezone), now).then((usage) => ({
+          seats: usage.current ?? 0,
+          activeAndInvited: usage.activeAndInvited,
+        }));
   return inviteCheck({
-    seats: usage.current ?? 0,
+    seats: facts.seats,
     allowance: allowance(org.plan),
-    activeAndInvited: usage.activeAndInvited,
+    activeAndInvited: facts.activeAndInvited,
     fairUseCap: org.fairUseCap,
   });
 }

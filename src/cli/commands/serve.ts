@@ -51,6 +51,7 @@ export const serveCommand = (): Command =>
         adminKey,
         linkSecret: process.env.SEATMETER_LINK_SECRET,
         allowPrivateWebhooks: process.env.SEATMETER_ALLOW_PRIVATE_WEBHOOKS === '1',
+        rateLimitPerSecond: positiveEnv('SEATMETER_RATE_LIMIT', 5_000),
         onAlertsRaised: () => background.outbox.kick(),
         onError: reportError,
       });
