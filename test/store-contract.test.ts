@@ -172,6 +172,16 @@ for (const make of BACKENDS) {
       expect(await store.lateEvents('acme', '2026-08')).toBe(1);
       expect((await store.activityCounts('acme', cal))[9]).toBe(1);
       expect((await store.getStatement('acme', '2026-08'))?.body).toEqual({ billable: 1 });
+      expect(await store.monthFacts('acme', '2026-08')).toEqual({
+        activeAndInvited: 3,
+        lateEvents: 1,
+        statement: { month: '2026-08', closedAt: NOW, body: { billable: 1 } },
+      });
+      expect(await store.monthFacts('acme', '2026-09')).toEqual({
+        activeAndInvited: 3,
+        lateEvents: 0,
+        statement: undefined,
+      });
     });
 
     it('reads members, their activity and history a page at a time, in byte order of ids', async () => {

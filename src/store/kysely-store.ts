@@ -953,6 +953,43 @@ export abstract class KyselyStore implements Store {
       : undefined;
   }
 
+  async monthFacts(orgId: string, month: string) {
+    const row = await this.db
+      .selectFrom('orgs')
+      .select((eb) => [
+        'active_invited',
+        eb
+          .selectFrom('late_events')
+          .select('events')
+          .where('org_id', '=', orgId)
+          .where('month', '=', month)
+          .as('late'),
+        eb
+          .selectFrom('statements')
+          .select('closed_at')
+          .where('org_id', '=', orgId)
+          .where('month', '=', month)
+          .as('closed_at'),
+        eb
+          .selectFrom('statements')
+          .select('body')
+          .where('org_id', '=', orgId)
+          .where('month', '=', month)
+          .as('body'),
+      ])
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    const statement =
+      row?.body === null || row?.body === undefined
+        ? undefined
+        : { month, closedAt: Number(row.closed_at), body: JSON.parse(row.body) as unknown };
+    return {
+      activeAndInvited: Number(row?.active_invited ?? 0),
+      lateEvents: Number(row?.late ?? 0),
+      statement,
+    };
+  }
+
   async getStatement(orgId: string, month: string): Promise<StoredStatement | undefined> {
     const row = await this.db
       .selectFrom('statements')

@@ -123,6 +123,14 @@ export interface Store {
   inviteFacts(orgId: string, day: number): Promise<{ seats: number; activeAndInvited: number }>;
   /** Every member of the org, whatever its status: a bound on any day's count. */
   countMembers(orgId: string): Promise<number>;
+  /**
+   * What the usage view reads besides the daily counts, in one read: the active + invited count,
+   * the month's late events and its statement when closed.
+   */
+  monthFacts(
+    orgId: string,
+    month: string,
+  ): Promise<{ activeAndInvited: number; lateEvents: number; statement: StoredStatement | undefined }>;
   /** Late events stored for a month. */
   lateEvents(orgId: string, month: string): Promise<number>;
   /** The months of the org that are closed. */

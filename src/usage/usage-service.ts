@@ -125,11 +125,7 @@ export async function monthCounts(store: Store, org: Org, month: string, now: nu
  */
 export async function getUsage(store: Store, org: Org, month: string, now: number): Promise<Usage> {
   const calendar = monthCalendar(month, org.timezone);
-  const [activeAndInvited, lateEvents, statement] = await Promise.all([
-    store.activeAndInvited(org.id),
-    store.lateEvents(org.id, month),
-    store.getStatement(org.id, month),
-  ]);
+  const { activeAndInvited, lateEvents, statement } = await store.monthFacts(org.id, month);
   const base = {
     org: org.id,
     month,

@@ -1,5 +1,6 @@
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import type { MonthCalendar } from '../../core/calendar.js';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 
@@ -9,7 +10,13 @@ import type { Database } from '../schema.js';
  */
 export class SqliteStore extends KyselyStore {
   private statements:
-    | { insertEvent: SQLite.Statement; upsertActivity: SQLite.Statement; insertMemberDay: SQLite.Statement }
+    | {
+        insertEvent: SQLite.Statement;
+        upsertActivity: SQLite.Statement;
+        insertMemberDay: SQLite.Statement;
+        daySeats: SQLite.Statement;
+        monthFacts: SQLite.Statement;
+      }
     | undefined;
 
   private constructor(
@@ -33,6 +40,16 @@ export class SqliteStore extends KyselyStore {
       ),
       insertMemberDay: this.database.prepare(
         'INSERT INTO member_days (org_id, day, member_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      daySeats: this.database
+        .prepare('SELECT day, seats FROM day_seats WHERE org_id = ? AND day >= ? AND day < ?')
+        .raw(),
+      monthFacts: this.database.prepare(
+        `SELECT o.active_invited AS activeInvited,
+           (SELECT events FROM late_events WHERE org_id = o.org_id AND month = ?) AS late,
+           s.closed_at AS closedAt, s.body AS body
+         FROM orgs o LEFT JOIN statements s ON s.org_id = o.org_id AND s.month = ?
+         WHERE o.org_id = ?`,
       ),
     };
     return this.statements;
@@ -73,6 +90,39 @@ export class SqliteStore extends KyselyStore {
         fresh.push({ day: r.day, member_id: r.member_id });
     }
     return fresh;
+  }
+
+  /**
+   * Runs `read` holding Kysely's connection, so a prepared read never sees a batch that another
+   * request has half written in its open transaction.
+   */
+  private read<T>(read: () => T): Promise<T> {
+    return this.db.connection().execute(async () => read());
+  }
+
+  // The usage report's reads, prepared once: the report answers in a fraction of a millisecond.
+  override async activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
+    const { firstDay, days } = calendar;
+    const rows = await this.read(
+      () => this.prepared.daySeats.all(orgId, firstDay, firstDay + days) as Array<[number, number]>,
+    );
+    const counts = new Array<number>(days).fill(0);
+    for (const [day, seats] of rows) counts[day - firstDay] = seats;
+    return counts;
+  }
+
+  override async monthFacts(orgId: string, month: string) {
+    const row = (await this.read(() => this.prepared.monthFacts.get(month, month, orgId))) as
+      | { activeInvited: number; late: number | null; closedAt: number | null; body: string | null }
+      | undefined;
+    return {
+      activeAndInvited: row?.activeInvited ?? 0,
+      lateEvents: row?.late ?? 0,
+      statement:
+        row?.body === null || row?.body === undefined
+          ? undefined
+          : { month, closedAt: Number(row.closedAt), body: JSON.parse(row.body) as unknown },
+    };
   }
 
   static open(path: string): SqliteStore {
