@@ -412,6 +412,45 @@ for (const make of BACKENDS) {
       expect((await store.activityCounts(org.id, calendar)).some((c) => c > 0)).toBe(true);
     });
 
+    it('gives a member back its seats on days only it had activity when it is reactivated', async () => {
+      const calendar = monthCalendar('2026-09', org.timezone);
+      await store.putMember(org.id, { id: 'solo' }, NOW);
+      await store.appendStatus(org.id, 'solo', 'deactivated', NOW - 1_000, NOW);
+      await store.ingest(
+        org,
+        batch([{ id: 's1', member: 'solo', source: 'calls', occurredAt: '2026-09-03T10:00:00Z' }]),
+        NOW,
+      );
+      expect((await store.activityCounts(org.id, calendar))[2]).toBe(0);
+      await store.appendStatus(org.id, 'solo', 'active', NOW, NOW);
+      expect((await store.activityCounts(org.id, calendar))[2]).toBe(1);
+      await store.appendStatus(org.id, 'solo', 'deactivated', NOW + 1, NOW);
+      expect((await store.activityCounts(org.id, calendar))[2]).toBe(0);
+    });
+
+    it('takes batches with new members and status changes of their members at once, without deadlock', async () => {
+      const calendar = monthCalendar('2026-09', org.timezone);
+      await store.putMember(org.id, { id: 'm' }, NOW);
+      for (let i = 0; i < 12; i++) {
+        const day = String(1 + i).padStart(2, '0');
+        await Promise.all([
+          store.ingest(
+            org,
+            batch([
+              { id: `n${i}`, member: `new-${i}`, source: 'calls', occurredAt: `2026-09-${day}T10:00:00Z` },
+              { id: `m${i}`, member: 'm', source: 'calls', occurredAt: `2026-09-${day}T11:00:00Z` },
+            ]),
+            NOW,
+          ),
+          store.appendStatus(org.id, 'm', i % 2 === 0 ? 'deactivated' : 'active', NOW + i, NOW),
+        ]);
+      }
+      // m ends active (the last change): every day has new-i and m.
+      const counts = await store.activityCounts(org.id, calendar);
+      expect(counts.slice(0, 12)).toEqual(new Array(12).fill(2));
+      expect(await store.activeAndInvited(org.id)).toBe(13);
+    });
+
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
       const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);
       const e = batch([{ id: 'same', member: 'ann', source: 's', occurredAt: '2026-09-05T10:00:00Z' }]);

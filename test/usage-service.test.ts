@@ -243,4 +243,19 @@ describe('usage service on SQLite', () => {
       expect(full.members).toEqual(whole);
     },
   );
+
+  it('pages members by cursor in the byte order of the store, also past UTF-16 surprises', async () => {
+    const o = await store.createOrg(org({ counting: { presence: 'status', aggregation: 'average' } }), NOW);
+    // In bytes (UTF-8) 'a！' sorts before 'a😀'; in JavaScript's UTF-16 order it is the other way.
+    for (const id of ['a😀', 'a！', 'b']) await store.putMember('app', { id }, NOW);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 5; i++) {
+      const page = await membersUsage(store, o, '2026-09', NOW, { all: true }, { cursor, limit: 1 });
+      seen.push(...page.members.map((m) => m.id));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(['a！', 'a😀', 'b']);
+  });
 });

@@ -341,17 +341,13 @@ export abstract class KyselyStore implements Store {
         .where('org_id', '=', orgId)
         .where('member_id', '=', memberId)
         .execute();
-      const counted = (status: string | null) => status === 'active' || status === 'invited';
-      if (counted(exists.status) !== counted(latest.status)) {
-        await adjustActiveInvited(trx, orgId, counted(latest.status) ? 1 : -1);
-      }
       // A deactivated member holds no seat under `activity` presence, on any of its days.
       const was = exists.status === 'deactivated';
       const is = latest.status === 'deactivated';
-      if (was !== is) {
+      if (is && !was) {
         await trx
           .updateTable('day_seats')
-          .set({ seats: sql`seats + ${is ? -1 : 1}` })
+          .set({ seats: sql`seats - 1` })
           .where('org_id', '=', orgId)
           .where('day', 'in', (eb) =>
             eb
@@ -361,6 +357,27 @@ export abstract class KyselyStore implements Store {
               .where('member_id', '=', memberId),
           )
           .execute();
+      } else if (was && !is) {
+        // Back from deactivated: a day it alone had activity on may have no row yet.
+        await trx
+          .insertInto('day_seats')
+          .columns(['org_id', 'day', 'seats'])
+          .expression((eb) =>
+            eb
+              .selectFrom('member_days')
+              .select(['org_id', 'day', sql<number>`1`.as('seats')])
+              .where('org_id', '=', orgId)
+              .where('member_id', '=', memberId),
+          )
+          .onConflict((oc) =>
+            oc.columns(['org_id', 'day']).doUpdateSet({ seats: sql`day_seats.seats + excluded.seats` }),
+          )
+          .execute();
+      }
+      // The org row last, as in ingest: the two never wait on each other in opposite orders.
+      const counted = (status: string | null) => status === 'active' || status === 'invited';
+      if (counted(exists.status) !== counted(latest.status)) {
+        await adjustActiveInvited(trx, orgId, counted(latest.status) ? 1 : -1);
       }
       return readMember(trx, orgId, memberId) as Promise<Member>;
     });
@@ -376,7 +393,7 @@ export abstract class KyselyStore implements Store {
     return this.db.transaction().execute(async (trx) => {
       const orgId = org.id;
       const closed = new Set(await closedMonthsOf(trx, orgId));
-      const owners = await resolveMembers(trx, orgId, [...unique.values()], now);
+      const { owners, newPersons } = await resolveMembers(trx, orgId, [...unique.values()], now);
 
       const mapper = new DayMapper(org.timezone);
       const rows: Database['events'][] = [];
@@ -456,6 +473,9 @@ export abstract class KyselyStore implements Store {
             .execute();
         }
       }
+      // New persons are active: the org's count moves last, after every member and seat row, in
+      // the same order as a status change takes them.
+      if (newPersons > 0) await adjustActiveInvited(trx, orgId, newPersons);
       return {
         accepted: inserted.size,
         duplicates: batchDuplicates + (unique.size - inserted.size),
@@ -1026,7 +1046,7 @@ async function resolveMembers(
   orgId: string,
   events: ValidEvent[],
   now: number,
-): Promise<Map<string, string>> {
+): Promise<{ owners: Map<string, string>; newPersons: number }> {
   const owners = new Map<string, string>();
   const wanted = new Map<string, { source: string; member: string | undefined }>();
   for (const e of events) wanted.set(ownerKey(e), { source: e.source, member: e.member });
@@ -1092,7 +1112,6 @@ async function resolveMembers(
     for (const r of rows) inserted.add(r.member_id);
   }
   const persons = created.filter(([id, kind]) => kind === 'person' && inserted.has(id));
-  if (persons.length > 0) await adjustActiveInvited(trx, orgId, persons.length);
   for (const part of chunks(persons)) {
     await trx
       .insertInto('status_changes')
@@ -1112,7 +1131,7 @@ async function resolveMembers(
   for (const [key, w] of wanted) {
     if (!owners.has(key)) owners.set(key, w.member === undefined ? w.source : w.member);
   }
-  return owners;
+  return { owners, newPersons: persons.length };
 }
 
 /** Moves the org's count of active and invited members. */

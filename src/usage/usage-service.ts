@@ -290,6 +290,7 @@ export async function membersUsage(
   page: { cursor?: string | undefined; limit?: number | undefined } = {},
 ): Promise<MembersList> {
   const limit = page.limit ?? Number.POSITIVE_INFINITY;
+  const cursor = page.cursor === undefined ? undefined : Buffer.from(page.cursor);
   const members: MemberUsage[] = [];
   let listed = 0;
   let billable = 0;
@@ -298,7 +299,8 @@ export async function membersUsage(
     for (const m of chunk) {
       listed++;
       if (m.billable) billable++;
-      if (page.cursor !== undefined && m.id <= page.cursor) continue;
+      // Byte order, as the store pages (JavaScript's `<=` compares UTF-16 code units).
+      if (cursor !== undefined && Buffer.compare(Buffer.from(m.id), cursor) <= 0) continue;
       if (members.length < limit) members.push(m);
       else more = true;
     }
