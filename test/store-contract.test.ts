@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from '../src/core/errors.js';
 import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
+import { closeMonth, getStatement } from '../src/usage/statements.js';
 import { BACKENDS } from './support/backends.js';
 import { makeOrg } from './support/fixtures.js';
 
@@ -449,6 +450,38 @@ for (const make of BACKENDS) {
       const counts = await store.activityCounts(org.id, calendar);
       expect(counts.slice(0, 12)).toEqual(new Array(12).fill(2));
       expect(await store.activeAndInvited(org.id)).toBe(13);
+    });
+
+    it('closes a month while batches for it arrive: every event is in the statement or late', async () => {
+      const member = (i: number) => `late-${String(i).padStart(2, '0')}`;
+      const ingest = (i: number) =>
+        store.ingest(
+          org,
+          batch([
+            {
+              id: `c${i}`,
+              member: member(i),
+              source: 'calls',
+              occurredAt: `2026-08-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00Z`,
+            },
+          ]),
+          NOW,
+        );
+      const batches = Array.from({ length: 30 }, (_, i) => i);
+      const [statement] = await Promise.all([
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return closeMonth(store, org, '2026-08', NOW);
+        })(),
+        ...batches.map(async (i) => {
+          await new Promise((resolve) => setTimeout(resolve, i));
+          return ingest(i);
+        }),
+      ]);
+      const frozen = (statement as { days: Array<{ count: number }> }).days.reduce((n, d) => n + d.count, 0);
+      const late = await store.lateEvents(org.id, '2026-08');
+      expect(frozen + late).toBe(30);
+      expect((await getStatement(store, org, '2026-08')).lateEvents).toBe(late);
     });
 
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {

@@ -139,6 +139,52 @@ export abstract class KyselyStore implements Store {
 
   readonly shared: boolean = false;
 
+  /**
+   * One process owns a SQLite file: batches and closings of an org are ordered in memory (batches
+   * share, a closing is exclusive). PostgreSQL overrides both with advisory locks.
+   */
+  private readonly orgGates = new Map<
+    string,
+    { batches: number; closing: Promise<unknown> | null; idle: Array<() => void> }
+  >();
+
+  private gate(orgId: string) {
+    let g = this.orgGates.get(orgId);
+    if (!g) {
+      g = { batches: 0, closing: null, idle: [] };
+      this.orgGates.set(orgId, g);
+    }
+    return g;
+  }
+
+  /** Runs a batch of the org, after any closing under way. */
+  protected async asBatch<T>(orgId: string, batch: () => Promise<T>): Promise<T> {
+    const g = this.gate(orgId);
+    while (g.closing) await g.closing.catch(() => undefined);
+    g.batches++;
+    try {
+      return await batch();
+    } finally {
+      g.batches--;
+      if (g.batches === 0) for (const wake of g.idle.splice(0)) wake();
+    }
+  }
+
+  async closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T> {
+    const g = this.gate(orgId);
+    while (g.closing) await g.closing.catch(() => undefined);
+    const run = (async () => {
+      while (g.batches > 0) await new Promise<void>((resolve) => g.idle.push(resolve));
+      return close();
+    })();
+    g.closing = run;
+    try {
+      return await run;
+    } finally {
+      if (g.closing === run) g.closing = null;
+    }
+  }
+
   async exclusively(_name: string, job: () => Promise<void>): Promise<boolean> {
     await job();
     return true;
@@ -390,99 +436,105 @@ export abstract class KyselyStore implements Store {
     const batchDuplicates = events.length - unique.size;
     if (unique.size === 0) return { accepted: 0, duplicates: batchDuplicates, late: 0 };
 
-    return this.db.transaction().execute(async (trx) => {
-      const orgId = org.id;
-      const closed = new Set(await closedMonthsOf(trx, orgId));
-      const { owners, newPersons } = await resolveMembers(trx, orgId, [...unique.values()], now);
+    return this.asBatch(org.id, () =>
+      this.db.transaction().execute(async (trx) => {
+        const orgId = org.id;
+        await this.batchLock(trx, orgId);
+        const closed = new Set(await closedMonthsOf(trx, orgId));
+        const { owners, newPersons } = await resolveMembers(trx, orgId, [...unique.values()], now);
 
-      const mapper = new DayMapper(org.timezone);
-      const rows: Database['events'][] = [];
-      for (const e of unique.values()) {
-        const day = mapper.epochDayOf(e.at);
-        rows.push({
-          org_id: orgId,
-          event_id: e.id,
-          member_id: owners.get(ownerKey(e)) as string,
-          source: e.source,
-          occurred_at: e.at,
-          day,
-          project_id: e.project ?? null,
-          late: closed.has(monthOfEpochDay(day)) ? 1 : 0,
-          received_at: now,
-        });
-      }
-
-      const inserted = await this.insertEvents(trx, rows);
-
-      const perDay = new Map<string, Database['activity_days']>();
-      const latePerMonth = new Map<string, number>();
-      const memberProjects = new Map<string, Database['member_projects']>();
-      let late = 0;
-      for (const row of rows) {
-        if (!inserted.has(row.event_id)) continue;
-        if (row.project_id !== null) {
-          memberProjects.set(`${row.member_id}\u0000${row.project_id}`, {
+        const mapper = new DayMapper(org.timezone);
+        const rows: Database['events'][] = [];
+        for (const e of unique.values()) {
+          const day = mapper.epochDayOf(e.at);
+          rows.push({
             org_id: orgId,
-            member_id: row.member_id,
-            project_id: row.project_id,
+            event_id: e.id,
+            member_id: owners.get(ownerKey(e)) as string,
+            source: e.source,
+            occurred_at: e.at,
+            day,
+            project_id: e.project ?? null,
+            late: closed.has(monthOfEpochDay(day)) ? 1 : 0,
+            received_at: now,
           });
         }
-        if (row.late) {
-          late++;
-          const month = monthOfEpochDay(row.day);
-          latePerMonth.set(month, (latePerMonth.get(month) ?? 0) + 1);
-          continue;
-        }
-        const key = `${row.day}\u0000${row.member_id}\u0000${row.source}`;
-        const agg = perDay.get(key);
-        if (agg) agg.events++;
-        else
-          perDay.set(key, {
-            org_id: orgId,
-            day: row.day,
-            member_id: row.member_id,
-            source: row.source,
-            events: 1,
-          });
-      }
 
-      await this.addActivity(trx, [...perDay.values()]);
-      await this.addSeats(trx, orgId, perDay.values());
-      for (const [month, n] of latePerMonth) {
-        await trx
-          .insertInto('late_events')
-          .values({ org_id: orgId, month, events: n })
-          .onConflict((oc) =>
-            oc
-              .columns(['org_id', 'month'])
-              .doUpdateSet({ events: sql`late_events.events + excluded.events` }),
-          )
-          .execute();
-      }
-      if (memberProjects.size > 0) {
-        const links = [...memberProjects.values()].sort(
-          (a, b) => byText(a.member_id, b.member_id) || byText(a.project_id, b.project_id),
-        );
-        const projects = [...new Set(links.map((l) => l.project_id))].sort(byText);
-        await ensureNamed(trx, 'projects', orgId, projects);
-        for (const part of chunks(links)) {
+        const inserted = await this.insertEvents(trx, rows);
+
+        const perDay = new Map<string, Database['activity_days']>();
+        const latePerMonth = new Map<string, number>();
+        const memberProjects = new Map<string, Database['member_projects']>();
+        let late = 0;
+        for (const row of rows) {
+          if (!inserted.has(row.event_id)) continue;
+          if (row.project_id !== null) {
+            memberProjects.set(`${row.member_id}\u0000${row.project_id}`, {
+              org_id: orgId,
+              member_id: row.member_id,
+              project_id: row.project_id,
+            });
+          }
+          if (row.late) {
+            late++;
+            const month = monthOfEpochDay(row.day);
+            latePerMonth.set(month, (latePerMonth.get(month) ?? 0) + 1);
+            continue;
+          }
+          const key = `${row.day}\u0000${row.member_id}\u0000${row.source}`;
+          const agg = perDay.get(key);
+          if (agg) agg.events++;
+          else
+            perDay.set(key, {
+              org_id: orgId,
+              day: row.day,
+              member_id: row.member_id,
+              source: row.source,
+              events: 1,
+            });
+        }
+
+        await this.addActivity(trx, [...perDay.values()]);
+        await this.addSeats(trx, orgId, perDay.values());
+        for (const [month, n] of latePerMonth) {
           await trx
-            .insertInto('member_projects')
-            .values(part)
-            .onConflict((oc) => oc.doNothing())
+            .insertInto('late_events')
+            .values({ org_id: orgId, month, events: n })
+            .onConflict((oc) =>
+              oc
+                .columns(['org_id', 'month'])
+                .doUpdateSet({ events: sql`late_events.events + excluded.events` }),
+            )
             .execute();
         }
-      }
-      // New persons are active: the org's count moves last, after every member and seat row, in
-      // the same order as a status change takes them.
-      if (newPersons > 0) await adjustActiveInvited(trx, orgId, newPersons);
-      return {
-        accepted: inserted.size,
-        duplicates: batchDuplicates + (unique.size - inserted.size),
-        late,
-      };
-    });
+        if (memberProjects.size > 0) {
+          const links = [...memberProjects.values()].sort(
+            (a, b) => byText(a.member_id, b.member_id) || byText(a.project_id, b.project_id),
+          );
+          const projects = [...new Set(links.map((l) => l.project_id))].sort(byText);
+          await ensureNamed(trx, 'projects', orgId, projects);
+          for (const part of chunks(links)) {
+            await trx
+              .insertInto('member_projects')
+              .values(part)
+              .onConflict((oc) => oc.doNothing())
+              .execute();
+          }
+        }
+        // New persons are active: the org's count moves last, after every member and seat row, in
+        // the same order as a status change takes them.
+        if (newPersons > 0) await adjustActiveInvited(trx, orgId, newPersons);
+        return {
+          accepted: inserted.size,
+          duplicates: batchDuplicates + (unique.size - inserted.size),
+          late,
+        };
+      }),
+    );
   }
+
+  /** Taken at the start of a batch's transaction: see `closingMonth` (PostgreSQL locks here). */
+  protected async batchLock(_trx: Transaction<Database>, _orgId: string): Promise<void> {}
 
   /**
    * Inserts events, skipping ids the org has already, and answers the ids newly stored. The hot

@@ -55,6 +55,12 @@ export interface Store {
    * the job's length; on SQLite, which one process owns, it always runs). Answers whether it ran.
    */
   exclusively(name: string, job: () => Promise<void>): Promise<boolean>;
+  /**
+   * Runs `close` (reading the month and freezing its statement) while no batch of the org is being
+   * stored: batches under way finish first, and batches that start meanwhile wait, so each event is
+   * either in the statement or stored as late, never neither.
+   */
+  closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T>;
   /** Counts a request against a rate-limit bucket's window and answers the count so far. */
   rateLimitHit(orgId: string, bucket: string, windowStart: number): Promise<number>;
   /** Drops the counts of windows that started before `before`. */

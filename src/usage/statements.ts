@@ -43,20 +43,25 @@ export async function closeMonth(store: Store, org: Org, month: string, now: num
       `${month} has not ended in ${org.timezone}; it can close from its last day's end`,
     );
   }
-  const usage = await getUsage(store, org, month, now);
-  const frozen: Frozen = {
-    org: org.id,
-    month,
-    closedAt: new Date(now).toISOString(),
-    counting: org.counting,
-    plan: org.plan,
-    days: usage.days,
-    billable: usage.billable,
-    allowance: usage.allowance,
-    state: usage.state,
-    charge: usage.charge,
-  };
-  const saved = await store.saveStatement(org.id, month, now, frozen);
+  // With the org's batches held off: each event is either counted here or stored as late.
+  const saved = await store.closingMonth(org.id, async () => {
+    const again = await store.getStatement(org.id, month);
+    if (again) return again;
+    const usage = await getUsage(store, org, month, now);
+    const frozen: Frozen = {
+      org: org.id,
+      month,
+      closedAt: new Date(now).toISOString(),
+      counting: org.counting,
+      plan: org.plan,
+      days: usage.days,
+      billable: usage.billable,
+      allowance: usage.allowance,
+      state: usage.state,
+      charge: usage.charge,
+    };
+    return store.saveStatement(org.id, month, now, frozen);
+  });
   return withLateEvents(store, org.id, saved.body as Frozen);
 }
 

@@ -1,4 +1,4 @@
-import { Kysely, type LogEvent, PostgresDialect, sql } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
@@ -10,6 +10,19 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 export class PostgresStore extends KyselyStore {
   protected override readonly rowLocks = true;
   override readonly shared = true;
+
+  // Batches take the org's closing lock shared, a closing takes it exclusive, both until their
+  // transaction ends: across every instance, a month is never frozen while a batch is under way.
+  protected override async batchLock(trx: Transaction<Database>, orgId: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock_shared(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
+  }
+
+  override async closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
+      return close();
+    });
+  }
 
   /** A transaction-scoped advisory lock: released when the job ends, or when its connection dies. */
   override async exclusively(name: string, job: () => Promise<void>): Promise<boolean> {
