@@ -42,6 +42,24 @@ export interface Credentials {
 /** The prefix of a dashboard link's token used as a key: the dashboard page reads with it. */
 export const LINK_KEY_PREFIX = 'dash_';
 
+const ORG_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+function bearerKey(authorization: string | undefined): string | undefined {
+  return authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : undefined;
+}
+
+/**
+ * The org a key says it belongs to, before any check (org keys and dashboard tokens name one), or
+ * `-`: for keying per-org state such as rate-limit counts, never for access.
+ */
+export function claimedOrg(authorization: string | undefined): string {
+  const key = bearerKey(authorization) ?? '';
+  const orgId =
+    KEY_RE.exec(key)?.[1] ??
+    (key.startsWith(LINK_KEY_PREFIX) ? dashboardTokenOrg(key.slice(LINK_KEY_PREFIX.length)) : undefined);
+  return orgId !== undefined && ORG_ID.test(orgId) ? orgId : '-';
+}
+
 /**
  * The caller behind `Authorization: Bearer <key>`: the operator, an org key, or a dashboard link's
  * token (`dash_<token>`: read access to its one org until it expires). UnauthorizedError without a
@@ -49,8 +67,7 @@ export const LINK_KEY_PREFIX = 'dash_';
  */
 export async function authenticate(request: FastifyRequest, credentials: Credentials): Promise<Caller> {
   const { adminKey, store, linkSecret } = credentials;
-  const header = request.headers.authorization;
-  const key = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+  const key = bearerKey(request.headers.authorization);
   if (!key) throw new UnauthorizedError('send an API key as Authorization: Bearer <key>');
   if (adminKey !== undefined && adminKey.length > 0 && sameSecret(key, adminKey)) return { kind: 'operator' };
   if (key.startsWith(LINK_KEY_PREFIX) && linkSecret) {

@@ -17,28 +17,35 @@ export type TokenCheck =
   | { ok: true }
   | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' | 'other_org' };
 
-/** The org a token names (not yet checked), or undefined when it is not a token. */
-export function dashboardTokenOrg(token: string): string | undefined {
+/** A token's parts: the signed payload `<org>.<expiry seconds>` and its signature. */
+function parseToken(token: string) {
   const [encoded, signature] = token.split('.');
   if (!encoded || !signature) return undefined;
   const payload = Buffer.from(encoded, 'base64url').toString();
   const dot = payload.lastIndexOf('.');
-  return dot > 0 ? payload.slice(0, dot) : undefined;
+  if (dot <= 0) return undefined;
+  return {
+    payload,
+    signature,
+    orgId: payload.slice(0, dot),
+    expiresAt: Number(payload.slice(dot + 1)) * 1000,
+  };
+}
+
+/** The org a token names (not yet checked), or undefined when it is not a token. */
+export function dashboardTokenOrg(token: string): string | undefined {
+  return parseToken(token)?.orgId;
 }
 
 /** Checks a token for `orgId` at instant `now` (epoch ms). */
 export function checkDashboardToken(secret: string, token: string, orgId: string, now: number): TokenCheck {
-  const [encoded, signature] = token.split('.');
-  if (!encoded || !signature) return { ok: false, reason: 'malformed' };
-  const payload = Buffer.from(encoded, 'base64url').toString();
-  const expected = Buffer.from(mac(secret, payload));
-  const given = Buffer.from(signature);
+  const parsed = parseToken(token);
+  if (!parsed) return { ok: false, reason: 'malformed' };
+  const expected = Buffer.from(mac(secret, parsed.payload));
+  const given = Buffer.from(parsed.signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given))
     return { ok: false, reason: 'bad_signature' };
-  const dot = payload.lastIndexOf('.');
-  const tokenOrg = payload.slice(0, dot);
-  const expiresAt = Number(payload.slice(dot + 1)) * 1000;
-  if (tokenOrg !== orgId) return { ok: false, reason: 'other_org' };
-  if (!Number.isFinite(expiresAt) || now >= expiresAt) return { ok: false, reason: 'expired' };
+  if (parsed.orgId !== orgId) return { ok: false, reason: 'other_org' };
+  if (!Number.isFinite(parsed.expiresAt) || now >= parsed.expiresAt) return { ok: false, reason: 'expired' };
   return { ok: true };
 }

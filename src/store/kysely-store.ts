@@ -1027,29 +1027,20 @@ export abstract class KyselyStore implements Store {
 
   async monthFacts(orgId: string, month: string) {
     const row = await this.db
-      .selectFrom('orgs')
+      .selectFrom('orgs as o')
+      .leftJoin('statements as s', (j) => j.onRef('s.org_id', '=', 'o.org_id').on('s.month', '=', month))
       .select((eb) => [
-        'active_invited',
+        'o.active_invited',
+        's.closed_at',
+        's.body',
         eb
           .selectFrom('late_events')
           .select('events')
           .where('org_id', '=', orgId)
           .where('month', '=', month)
           .as('late'),
-        eb
-          .selectFrom('statements')
-          .select('closed_at')
-          .where('org_id', '=', orgId)
-          .where('month', '=', month)
-          .as('closed_at'),
-        eb
-          .selectFrom('statements')
-          .select('body')
-          .where('org_id', '=', orgId)
-          .where('month', '=', month)
-          .as('body'),
       ])
-      .where('org_id', '=', orgId)
+      .where('o.org_id', '=', orgId)
       .executeTakeFirst();
     const statement =
       row?.body === null || row?.body === undefined
