@@ -21,12 +21,6 @@ const pageQuery = z.object({ token: z.string().min(1).max(1000).optional() });
  */
 const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-
 /** Dashboard links (SPEC.md section 8) and the page they open. */
 export const dashboardRoutes =
   (ctx: ApiContext, linkSecret: string | undefined): FastifyPluginAsyncZod =>
@@ -63,18 +57,18 @@ export const dashboardRoutes =
       maxAge: '1y',
     });
 
+    /** A short page of plain text, for the answers that are not the dashboard. */
+    const notice = (reply: FastifyReply, code: number, text: string) =>
+      reply
+        .code(code)
+        .type('text/html; charset=utf-8')
+        .send(`<!doctype html><title>seatmeter</title><link rel="icon" href="data:,"><p>${text}</p>`);
+
+    // Read once: the build does not change under a running server.
+    let html: string | undefined;
     const page = async (reply: FastifyReply) => {
-      let html: string;
-      try {
-        html = await readFile(join(WEB_ROOT, 'index.html'), 'utf8');
-      } catch {
-        return reply
-          .code(503)
-          .type('text/html; charset=utf-8')
-          .send(
-            '<!doctype html><title>seatmeter</title><p>The dashboard is not built: run npm run build.</p>',
-          );
-      }
+      html ??= await readFile(join(WEB_ROOT, 'index.html'), 'utf8').catch(() => undefined);
+      if (html === undefined) return notice(reply, 503, 'The dashboard is not built: run npm run build.');
       return reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
@@ -100,14 +94,11 @@ export const dashboardRoutes =
         if (token !== undefined) {
           const check = checkDashboardToken(secret(), token, request.params.org, ctx.now());
           if (!check.ok) {
-            const why =
-              check.reason === 'expired' ? 'This link has expired.' : 'This link is not valid for this page.';
-            return reply
-              .code(403)
-              .type('text/html; charset=utf-8')
-              .send(
-                `<!doctype html><title>seatmeter</title><link rel="icon" href="data:,"><p>${escapeHtml(why)}</p>`,
-              );
+            return notice(
+              reply,
+              403,
+              check.reason === 'expired' ? 'This link has expired.' : 'This link is not valid for this page.',
+            );
           }
         }
         return page(reply);
