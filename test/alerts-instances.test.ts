@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cluster, startCluster } from './support/cluster.js';
 import { perLicensePlan } from './support/fixtures.js';
 import { http } from './support/http.js';
-import {
-  eventually,
-  type HookReceiver,
-  type MailSink,
-  startHookReceiver,
-  startMailSink,
-} from './support/mail-and-hooks.js';
-import { createDatabase, type PostgresServer, startPostgres } from './support/postgres.js';
-import { type ServeProcess, startServe } from './support/serve-process.js';
+import { eventually, type HookReceiver, type MailSink } from './support/mail-and-hooks.js';
+import type { ServeProcess } from './support/serve-process.js';
 
 /**
  * Two `seatmeter serve` processes on one PostgreSQL: batches that cross the thresholds reach both
@@ -20,30 +14,17 @@ const auth = { authorization: `Bearer ${ADMIN}` };
 const ORGS = ['race-a', 'race-b', 'race-c', 'race-d'];
 
 describe('alerts with two server instances on one PostgreSQL', () => {
-  let pg: PostgresServer;
+  let cluster: Cluster;
   let mail: MailSink;
   let hooks: HookReceiver;
-  const servers: ServeProcess[] = [];
+  let servers: ServeProcess[];
 
   beforeAll(async () => {
-    [pg, mail, hooks] = await Promise.all([startPostgres(), startMailSink(), startHookReceiver()]);
-    const db = await createDatabase(pg.url, 'instances');
-    const env = {
-      SEATMETER_ADMIN_KEY: ADMIN,
-      SEATMETER_ALLOW_PRIVATE_WEBHOOKS: '1',
-      SEATMETER_SMTP_URL: mail.url,
-      SEATMETER_MAIL_FROM: 'seatmeter@bills.example',
-      SEATMETER_OUTBOX_POLL_MS: '50',
-    };
-    // The first applies the migrations; the second finds them applied.
-    servers.push(await startServe(['--db', db], env));
-    servers.push(await startServe(['--db', db], env));
+    cluster = await startCluster(2, ADMIN, { SEATMETER_MAIL_FROM: 'seatmeter@bills.example' });
+    ({ mail, hooks, servers } = cluster);
   }, 120_000);
   afterAll(async () => {
-    const codes = await Promise.all(servers.map((s) => s.stop()));
-    await Promise.all([mail.close(), hooks.close()]);
-    await pg.stop();
-    expect(codes).toEqual([0, 0]);
+    expect(await cluster.stop()).toEqual([0, 0]);
   });
 
   it('raises each alert once, and sends each delivery once, when both instances cross together', async () => {

@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Cluster, startCluster } from './support/cluster.js';
 import { perLicensePlan } from './support/fixtures.js';
 import { type HttpAnswer, http } from './support/http.js';
-import {
-  eventually,
-  type HookReceiver,
-  type MailSink,
-  startHookReceiver,
-  startMailSink,
-} from './support/mail-and-hooks.js';
-import { createDatabase, type PostgresServer, startPostgres } from './support/postgres.js';
-import { type ServeProcess, startServe } from './support/serve-process.js';
+import { eventually, type HookReceiver, type MailSink } from './support/mail-and-hooks.js';
+import type { ServeProcess } from './support/serve-process.js';
 
 /**
  * Three `seatmeter serve` processes behind a naive load balancer (the clients) on one PostgreSQL:
@@ -31,28 +25,18 @@ interface Event {
 }
 
 describe('three server instances on one PostgreSQL', () => {
-  let pg: PostgresServer;
+  let cluster: Cluster;
   let mail: MailSink;
   let hooks: HookReceiver;
-  const servers: ServeProcess[] = [];
+  let servers: ServeProcess[];
 
   beforeAll(async () => {
-    [pg, mail, hooks] = await Promise.all([startPostgres(), startMailSink(), startHookReceiver()]);
-    const db = await createDatabase(pg.url, 'three');
-    const env = {
-      SEATMETER_ADMIN_KEY: ADMIN,
-      SEATMETER_ALLOW_PRIVATE_WEBHOOKS: '1',
-      SEATMETER_SMTP_URL: mail.url,
-      SEATMETER_OUTBOX_POLL_MS: '50',
-      // A delivery the killed instance had claimed is taken over once its claim runs out.
-      SEATMETER_OUTBOX_LEASE_MS: '4000',
-    };
-    for (let i = 0; i < 3; i++) servers.push(await startServe(['--db', db], env));
+    // A delivery the killed instance had claimed is taken over once its claim runs out.
+    cluster = await startCluster(3, ADMIN, { SEATMETER_OUTBOX_LEASE_MS: '4000' });
+    ({ mail, hooks, servers } = cluster);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-    await Promise.all([mail.close(), hooks.close()]);
-    await pg.stop();
+    await cluster.stop();
   });
 
   it('keeps counts exact, alerts once and loses nothing acknowledged when an instance dies', async () => {
