@@ -108,7 +108,7 @@ async function* memberPages(store: Store, orgId: string, size = MEMBER_PAGE): As
 }
 
 /** The daily counts of a month under the org's presence rule. */
-export async function monthCounts(store: Store, org: Org, month: string, now: number): Promise<number[]> {
+async function monthCounts(store: Store, org: Org, month: string, now: number): Promise<number[]> {
   const calendar = monthCalendar(month, org.timezone);
   const last = lastBegunDay(calendar, now);
   if (org.counting.presence === 'activity') {
