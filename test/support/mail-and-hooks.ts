@@ -29,6 +29,9 @@ export async function startMailSink(): Promise<MailSink> {
         .catch(callback);
     },
   });
+  // A client that dies mid-conversation (a server process killed by a test) resets its connection;
+  // smtp-server reports that as an 'error' event, which would otherwise be thrown.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
@@ -61,6 +64,8 @@ export async function startHookReceiver(): Promise<HookReceiver> {
   };
   const server = createServer((req, res) => {
     let body = '';
+    // A sender killed mid-request resets the connection: not the receiver's error.
+    req.on('error', () => {});
     req.setEncoding('utf8');
     req.on('data', (chunk) => {
       body += chunk;
