@@ -30,24 +30,26 @@ export const CALL_CENTRE = {
 } as const;
 
 /**
- * `total` events of the call-centre month. Each day draws its ~150 members from its own slice of
- * the 10,000; events fall in working hours (08:00 to 18:00 local).
+ * `total` events of the call-centre month, in the order they happen, as the call and sales
+ * systems send them. Each day draws its ~150 members from its own slice of the 10,000; events fall
+ * in working hours (08:00 to 18:00 local). Ids follow that order (`e0`, `e1`, ...), as call ids
+ * do.
  */
 export function callCentreEvents(total: number, seed = 42): BenchEvent[] {
   const random = seeded(seed);
   const { members, days, sources, monthStart } = CALL_CENTRE;
-  const out: BenchEvent[] = new Array(total);
+  const drawn: Array<Omit<BenchEvent, 'id'>> = new Array(total);
   for (let n = 0; n < total; n++) {
     const day = Math.floor(random() * days);
     const member = (day * 150 + Math.floor(random() * 150)) % members;
-    out[n] = {
-      id: `e${n}`,
+    drawn[n] = {
       member: `agent-${member}`,
       source: sources[Math.floor(random() * sources.length)] as string,
       at: monthStart + day * 86_400_000 + 8 * 3_600_000 + Math.floor(random() * 36_000_000),
     };
   }
-  return out;
+  drawn.sort((a, b) => a.at - b.at);
+  return drawn.map((e, n) => ({ id: `e${n}`, ...e }));
 }
 
 /** The reference answer: distinct members per local day, by a plain in-memory pass. */
