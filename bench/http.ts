@@ -5,7 +5,7 @@
  * - the invite check under load: `autocannon` at a fixed 5,000 requests/s (latencies corrected for
  *   coordinated omission), with the server's peak RSS.
  *
- * Usage: `npx tsx bench/http.ts [--quick]`.
+ * Usage: `npm run bench:http [-- --quick]`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

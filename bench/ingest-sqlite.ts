@@ -2,7 +2,7 @@
  * Library ingest into SQLite (issue 3, issue 7): the seeded call-centre month (2,000,000 events by
  * 10,000 members, about 150 a day, four sources) through `Store.ingest` in batches of 10,000,
  * validated, ids deduplicated, durable on return (WAL, synchronous=FULL). Time counts the `ingest`
- * calls only. Usage: `npx tsx bench/ingest-sqlite.ts [EVENTS] [--quick]`.
+ * calls only. Usage: `npm run bench:ingest [-- EVENTS] [--quick]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * HTTP ingest through 1 and through 3 `seatmeter serve` processes on one PostgreSQL (issue 8):
  * 12 clients post batches of 1,000 fresh events (10,000 members, this month) round-robin across
- * the instances; events per second over the whole run. Usage: `npx tsx bench/instances.ts [EVENTS] [--quick]`.
+ * the instances; events per second over the whole run. Usage: `npm run bench:instances [-- EVENTS] [--quick]`.
  */
 import { createDatabase, startPostgres } from '../test/support/postgres.js';
 import { type ServeProcess, startServe } from '../test/support/serve-process.js';

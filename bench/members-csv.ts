@@ -2,7 +2,7 @@
  * Members CSV memory (issue 4): streams the members CSV of a month over HTTP for 10,000 and
  * 100,000 members into SQLite and reports the live heap while streaming (sampled after a forced
  * collection every 20 ms and every 50 chunks, so garbage not yet collected does not count), which should stay flat
- * in the number of members. Usage: `npx tsx --expose-gc bench/members-csv.ts [MEMBERS...] [--quick]`.
+ * in the number of members. Usage: `npm run bench:csv [-- MEMBERS...] [--quick]`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ const SIZES = process.argv
 const DAYS_PER_MEMBER = 3;
 const NOW = Date.parse('2026-10-01T12:00:00Z');
 const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc: npx tsx --expose-gc bench/members-csv.ts');
+if (!gc) throw new Error('run with --expose-gc: npm run bench:csv');
 
 async function measure(members: number) {
   const dir = mkdtempSync(join(tmpdir(), 'seatmeter-csv-'));

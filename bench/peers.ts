@@ -9,7 +9,7 @@
  * - the ceiling: one plain in-memory pass over the events.
  *
  * Every answer is checked against the in-memory one. Times are medians of several runs.
- * Usage: `npx tsx bench/peers.ts [--quick]` (quick: 200,000 events instead of 2,000,000).
+ * Usage: `npm run bench:peers [-- --quick]` (quick: 200,000 events instead of 2,000,000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -119,6 +119,34 @@ for (const make of BACKENDS) {
       expect(await store.activeAndInvited('acme')).toBe(2);
     });
 
+    it('creates no member for a duplicate: first occurrence wins, in a batch and across batches', async () => {
+      expect(
+        await store.ingest(
+          org,
+          batch([
+            { id: 'd1', member: 'ann', source: 'calls', occurredAt: '2026-09-01T09:00:00Z' },
+            { id: 'd1', member: 'zed', source: 'calls', occurredAt: '2026-09-02T09:00:00Z' },
+          ]),
+          NOW,
+        ),
+      ).toEqual({ accepted: 1, duplicates: 1, late: 0 });
+      expect(
+        await store.ingest(
+          org,
+          batch([
+            { id: 'd2', member: 'bob', source: 'calls', occurredAt: '2026-09-02T09:00:00Z' },
+            { id: 'd1', member: 'yan', source: 'sales', occurredAt: '2026-09-03T09:00:00Z' },
+            { id: 'd2', member: 'xia', source: 'calls', occurredAt: '2026-09-03T09:00:00Z' },
+          ]),
+          NOW,
+        ),
+      ).toEqual({ accepted: 1, duplicates: 2, late: 0 });
+      expect((await store.listMembers('acme')).map((m) => m.id)).toEqual(['ann', 'bob']);
+      const counts = await store.activityCounts('acme', monthCalendar('2026-09', org.timezone));
+      expect(counts.slice(0, 3)).toEqual([1, 1, 0]);
+      expect(await store.activeAndInvited('acme')).toBe(2);
+    });
+
     it('resolves aliases, gives source-less events to a shared member and leaves out the deactivated', async () => {
       await store.putMember(
         'acme',

@@ -430,68 +430,81 @@ export abstract class KyselyStore implements Store {
   }
 
   async ingest(org: Org, events: readonly ValidEvent[], now: number): Promise<IngestResult> {
-    // A repeated id inside one batch is a duplicate like a re-sent one: the first occurrence wins.
-    const unique = new Map<string, ValidEvent>();
-    for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
-    const batchDuplicates = events.length - unique.size;
-    if (unique.size === 0) return { accepted: 0, duplicates: batchDuplicates, late: 0 };
+    if (events.length === 0) return { accepted: 0, duplicates: 0, late: 0 };
+    // Each event's (source, member) pair, numbered: members are resolved once per pair, and the
+    // pair's number keys the event's activity row without building a string per event.
+    const pairs = new SourcePairs();
+    const pairOf = new Int32Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as ValidEvent;
+      pairOf[i] = pairs.number(e.source, e.member);
+    }
+    const ids = events.map((e) => e.id);
 
     return this.asBatch(org.id, () =>
       this.db.transaction().execute(async (trx) => {
         const orgId = org.id;
         await this.batchLock(trx, orgId);
         const closed = new Set(await closedMonthsOf(trx, orgId));
-        const { owners, newPersons } = await resolveMembers(trx, orgId, [...unique.values()], now);
+        const known = await this.insertEvents(trx, orgId, ids);
+        // Only when some id was known or repeated: which events count. A repeated id inside one
+        // batch is a duplicate like a re-sent one, and the first occurrence wins. Members are
+        // resolved (and created) for counted events only.
+        let counted: Uint8Array | undefined;
+        let used = pairs.list;
+        if (known !== undefined) {
+          counted = new Uint8Array(events.length);
+          const seen = new Set<string>();
+          const usedPairs = new Set<number>();
+          for (let i = 0; i < events.length; i++) {
+            const id = (events[i] as ValidEvent).id;
+            if (known.has(id) || seen.has(id)) continue;
+            seen.add(id);
+            counted[i] = 1;
+            usedPairs.add(pairOf[i] as number);
+          }
+          used = [...usedPairs].map((n) => pairs.list[n] as SourcePair);
+        }
+        const newPersons = await this.resolveMembers(trx, orgId, used, now);
 
         const mapper = new DayMapper(org.timezone);
-        const rows: Database['events'][] = [];
-        for (const e of unique.values()) {
-          const day = mapper.epochDayOf(e.at);
-          rows.push({
-            org_id: orgId,
-            event_id: e.id,
-            member_id: owners.get(ownerKey(e)) as string,
-            source: e.source,
-            occurred_at: e.at,
-            day,
-            project_id: e.project ?? null,
-            late: closed.has(monthOfEpochDay(day)) ? 1 : 0,
-            received_at: now,
-          });
-        }
-
-        const inserted = await this.insertEvents(trx, rows);
-
-        const perDay = new Map<string, Database['activity_days']>();
+        const perDay = new Map<number, Database['activity_days']>();
         const latePerMonth = new Map<string, number>();
         const memberProjects = new Map<string, Database['member_projects']>();
+        let accepted = 0;
         let late = 0;
-        for (const row of rows) {
-          if (!inserted.has(row.event_id)) continue;
-          if (row.project_id !== null) {
-            memberProjects.set(`${row.member_id}\u0000${row.project_id}`, {
+        // Events come mostly in time order: the month of the previous event's day is reused.
+        let lastDay = Number.NaN;
+        let lastMonth = '';
+        const width = pairs.list.length;
+        for (let i = 0; i < events.length; i++) {
+          if (counted !== undefined && counted[i] === 0) continue;
+          const e = events[i] as ValidEvent;
+          accepted++;
+          const pair = pairOf[i] as number;
+          const memberId = (pairs.list[pair] as SourcePair).memberId;
+          if (e.project !== undefined) {
+            memberProjects.set(`${memberId}\u0000${e.project}`, {
               org_id: orgId,
-              member_id: row.member_id,
-              project_id: row.project_id,
+              member_id: memberId,
+              project_id: e.project,
             });
           }
-          if (row.late) {
+          const day = mapper.epochDayOf(e.at);
+          if (day !== lastDay) {
+            lastDay = day;
+            lastMonth = monthOfEpochDay(day);
+          }
+          if (closed.has(lastMonth)) {
             late++;
-            const month = monthOfEpochDay(row.day);
-            latePerMonth.set(month, (latePerMonth.get(month) ?? 0) + 1);
+            latePerMonth.set(lastMonth, (latePerMonth.get(lastMonth) ?? 0) + 1);
             continue;
           }
-          const key = `${row.day}\u0000${row.member_id}\u0000${row.source}`;
+          // One activity row per (day, source, member): the pair is the source and member.
+          const key = day * width + pair;
           const agg = perDay.get(key);
           if (agg) agg.events++;
-          else
-            perDay.set(key, {
-              org_id: orgId,
-              day: row.day,
-              member_id: row.member_id,
-              source: row.source,
-              events: 1,
-            });
+          else perDay.set(key, { org_id: orgId, day, member_id: memberId, source: e.source, events: 1 });
         }
 
         await this.addActivity(trx, [...perDay.values()]);
@@ -524,11 +537,7 @@ export abstract class KyselyStore implements Store {
         // New persons are active: the org's count moves last, after every member and seat row, in
         // the same order as a status change takes them.
         if (newPersons > 0) await adjustActiveInvited(trx, orgId, newPersons);
-        return {
-          accepted: inserted.size,
-          duplicates: batchDuplicates + (unique.size - inserted.size),
-          late,
-        };
+        return { accepted, duplicates: events.length - accepted, late };
       }),
     );
   }
@@ -537,24 +546,127 @@ export abstract class KyselyStore implements Store {
   protected async batchLock(_trx: Transaction<Database>, _orgId: string): Promise<void> {}
 
   /**
-   * Inserts events, skipping ids the org has already, and answers the ids newly stored. The hot
-   * path of ingest: a backend may replace it with hand-tuned SQL on the same transaction.
+   * `column` is one of `values`, given as one bound array, whatever its length: the statement's
+   * text stays the same, and no list of thousands of parameters is built.
    */
-  protected async insertEvents(trx: Transaction<Database>, rows: Database['events'][]): Promise<Set<string>> {
+  protected abstract anyOf(column: string, values: readonly string[]): Expression<SqlBool>;
+
+  /**
+   * Gives each (source, member) pair of a batch the member it belongs to: an alias of the source,
+   * else the member id itself (created as an active person when unknown); without a member, the
+   * source's shared member (created on first use). Answers how many persons it created.
+   */
+  protected async resolveMembers(trx: Db, orgId: string, pairs: SourcePair[], now: number): Promise<number> {
+    const owners = new Map<string, string>();
+    const wanted = new Map<string, SourcePair>();
+    for (const p of pairs) wanted.set(ownerKey(p), p);
+
+    // Look aliases up by external id (one indexed lookup per id) and match the source here: a long
+    // OR of (source, id) pairs is far slower on both databases.
+    const externalIds = [
+      ...new Set([...wanted.values()].flatMap((w) => (w.member === undefined ? [] : [w.member]))),
+    ];
+    if (externalIds.length > 0) {
+      const aliases = await trx
+        .selectFrom('aliases')
+        .select(['source', 'external_id', 'member_id'])
+        .where('org_id', '=', orgId)
+        .where(this.anyOf('external_id', externalIds))
+        .execute();
+      for (const a of aliases) {
+        const key = `${a.source}\u0000${a.external_id}`;
+        if (wanted.has(key)) owners.set(key, a.member_id);
+      }
+    }
+
+    const candidates = new Map<string, MemberKind>();
+    for (const [key, w] of wanted) {
+      if (owners.has(key)) continue;
+      if (w.member === undefined) candidates.set(w.source, 'shared');
+      else if (!candidates.has(w.member)) candidates.set(w.member, 'person');
+    }
+    const known = new Set<string>();
+    if (candidates.size > 0) {
+      const rows = await trx
+        .selectFrom('members')
+        .select('member_id')
+        .where('org_id', '=', orgId)
+        .where(this.anyOf('member_id', [...candidates.keys()]))
+        .execute();
+      for (const r of rows) known.add(r.member_id);
+    }
+    // In id order, so concurrent batches (other instances) lock new members in the same order; one
+    // that another transaction created first is left to it.
+    const created = [...candidates].filter(([id]) => !known.has(id)).sort(([a], [b]) => byText(a, b));
+    const inserted = new Set<string>();
+    for (const part of chunks(created)) {
+      const rows = await trx
+        .insertInto('members')
+        .values(
+          part.map(([id, kind]) => ({
+            org_id: orgId,
+            member_id: id,
+            email: null,
+            email_lower: null,
+            name: kind === 'shared' ? id : null,
+            kind,
+            // A new person is active from now; its history starts with that one change.
+            status: kind === 'person' ? 'active' : null,
+            created_at: now,
+            updated_at: now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['org_id', 'member_id']).doNothing())
+        .returning('member_id')
+        .execute();
+      for (const r of rows) inserted.add(r.member_id);
+    }
+    const persons = created.filter(([id, kind]) => kind === 'person' && inserted.has(id));
+    for (const part of chunks(persons)) {
+      await trx
+        .insertInto('status_changes')
+        .values(
+          part.map(([memberId]) => ({
+            org_id: orgId,
+            member_id: memberId,
+            at: now,
+            seq: 1,
+            status: 'active',
+            recorded_at: now,
+          })),
+        )
+        .execute();
+    }
+
+    for (const [key, w] of wanted) w.memberId = owners.get(key) ?? w.member ?? w.source;
+    return persons.length;
+  }
+
+  /**
+   * Stores the event ids the org does not have yet. Answers nothing when every id was new and
+   * none repeated (the usual case), else the ids the org had before the batch. The hot path of
+   * ingest: a backend may replace it with hand-tuned SQL on the same transaction.
+   */
+  protected async insertEvents(
+    trx: Transaction<Database>,
+    orgId: string,
+    ids: readonly string[],
+  ): Promise<Set<string> | undefined> {
     const inserted = new Set<string>();
     // Key order: concurrent transactions that insert overlapping ids wait on each other instead
     // of deadlocking.
-    rows.sort((a, b) => byText(a.event_id, b.event_id));
-    for (const part of chunks(rows)) {
-      const ids = await trx
+    const distinct = [...new Set(ids)].sort(byText);
+    for (const part of chunks(distinct)) {
+      const rows = await trx
         .insertInto('events')
-        .values(part)
+        .values(part.map((event_id) => ({ org_id: orgId, event_id })))
         .onConflict((oc) => oc.columns(['org_id', 'event_id']).doNothing())
         .returning('event_id')
         .execute();
-      for (const r of ids) inserted.add(r.event_id);
+      for (const r of rows) inserted.add(r.event_id);
     }
-    return inserted;
+    if (inserted.size === ids.length) return undefined;
+    return new Set(distinct.filter((id) => !inserted.has(id)));
   }
 
   /** Adds event counts to the per-member, day and source activity rows. */
@@ -592,16 +704,15 @@ export abstract class KyselyStore implements Store {
     const fresh = await this.insertMemberDays(trx, [...pairs.values()]);
     if (fresh.length === 0) return;
     const deactivated = new Set<string>();
-    for (const part of chunks([...new Set(fresh.map((f) => f.member_id))].sort(byText))) {
-      const rows = await trx
-        .selectFrom('members')
-        .select(['member_id', 'status'])
-        .where('org_id', '=', orgId)
-        .where('member_id', 'in', part)
-        .$if(this.rowLocks, (q) => q.forShare())
-        .execute();
-      for (const r of rows) if (r.status === 'deactivated') deactivated.add(r.member_id);
-    }
+    const rows = await trx
+      .selectFrom('members')
+      .select(['member_id', 'status'])
+      .where('org_id', '=', orgId)
+      .where(this.anyOf('member_id', [...new Set(fresh.map((f) => f.member_id))].sort(byText)))
+      .orderBy('member_id')
+      .$if(this.rowLocks, (q) => q.forShare())
+      .execute();
+    for (const r of rows) if (r.status === 'deactivated') deactivated.add(r.member_id);
     const perDay = new Map<number, number>();
     for (const f of fresh) {
       if (!deactivated.has(f.member_id)) perDay.set(f.day, (perDay.get(f.day) ?? 0) + 1);
@@ -1076,105 +1187,36 @@ async function closedMonthsOf(db: Db, orgId: string): Promise<string[]> {
   return rows.map((r) => r.month);
 }
 
-const ownerKey = (e: ValidEvent): string =>
-  e.member === undefined ? `\u0001${e.source}` : `${e.source}\u0000${e.member}`;
+/** A (source, member) pair of a batch; `memberId` is filled in by `resolveMembers`. */
+interface SourcePair {
+  readonly source: string;
+  /** The event's member: a member id or an alias of the source; absent: the source's shared member. */
+  readonly member: string | undefined;
+  memberId: string;
+}
 
-/**
- * The member each event belongs to, keyed by `ownerKey`: an alias of the event's source, else the
- * member id itself (created as an active person when unknown); without a member, the source's
- * shared member (created on first use).
- */
-async function resolveMembers(
-  trx: Db,
-  orgId: string,
-  events: ValidEvent[],
-  now: number,
-): Promise<{ owners: Map<string, string>; newPersons: number }> {
-  const owners = new Map<string, string>();
-  const wanted = new Map<string, { source: string; member: string | undefined }>();
-  for (const e of events) wanted.set(ownerKey(e), { source: e.source, member: e.member });
+const ownerKey = (p: SourcePair): string =>
+  p.member === undefined ? `\u0001${p.source}` : `${p.source}\u0000${p.member}`;
 
-  // Look aliases up by external id (one indexed IN list per chunk) and match the source here: a
-  // long OR of (source, id) pairs is far slower on both databases.
-  const externalIds = [
-    ...new Set([...wanted.values()].flatMap((w) => (w.member === undefined ? [] : [w.member]))),
-  ];
-  for (const part of chunks(externalIds)) {
-    const aliases = await trx
-      .selectFrom('aliases')
-      .select(['source', 'external_id', 'member_id'])
-      .where('org_id', '=', orgId)
-      .where('external_id', 'in', part)
-      .execute();
-    for (const a of aliases) {
-      const key = `${a.source}\u0000${a.external_id}`;
-      if (wanted.has(key)) owners.set(key, a.member_id);
+/** Numbers the distinct (source, member) pairs of a batch, with no string built per event. */
+class SourcePairs {
+  readonly list: SourcePair[] = [];
+  private readonly bySource = new Map<string, Map<string | undefined, number>>();
+
+  number(source: string, member: string | undefined): number {
+    let members = this.bySource.get(source);
+    if (members === undefined) {
+      members = new Map();
+      this.bySource.set(source, members);
     }
+    let n = members.get(member);
+    if (n === undefined) {
+      n = this.list.length;
+      members.set(member, n);
+      this.list.push({ source, member, memberId: '' });
+    }
+    return n;
   }
-
-  const candidates = new Map<string, MemberKind>();
-  for (const [key, w] of wanted) {
-    if (owners.has(key)) continue;
-    if (w.member === undefined) candidates.set(w.source, 'shared');
-    else if (!candidates.has(w.member)) candidates.set(w.member, 'person');
-  }
-  const known = new Set<string>();
-  for (const part of chunks([...candidates.keys()])) {
-    const rows = await trx
-      .selectFrom('members')
-      .select('member_id')
-      .where('org_id', '=', orgId)
-      .where('member_id', 'in', part)
-      .execute();
-    for (const r of rows) known.add(r.member_id);
-  }
-  // In id order, so concurrent batches (other instances) lock new members in the same order; one
-  // that another transaction created first is left to it.
-  const created = [...candidates].filter(([id]) => !known.has(id)).sort(([a], [b]) => byText(a, b));
-  const inserted = new Set<string>();
-  for (const part of chunks(created)) {
-    const rows = await trx
-      .insertInto('members')
-      .values(
-        part.map(([id, kind]) => ({
-          org_id: orgId,
-          member_id: id,
-          email: null,
-          email_lower: null,
-          name: kind === 'shared' ? id : null,
-          kind,
-          // A new person is active from now; its history starts with that one change.
-          status: kind === 'person' ? 'active' : null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['org_id', 'member_id']).doNothing())
-      .returning('member_id')
-      .execute();
-    for (const r of rows) inserted.add(r.member_id);
-  }
-  const persons = created.filter(([id, kind]) => kind === 'person' && inserted.has(id));
-  for (const part of chunks(persons)) {
-    await trx
-      .insertInto('status_changes')
-      .values(
-        part.map(([memberId]) => ({
-          org_id: orgId,
-          member_id: memberId,
-          at: now,
-          seq: 1,
-          status: 'active',
-          recorded_at: now,
-        })),
-      )
-      .execute();
-  }
-
-  for (const [key, w] of wanted) {
-    if (!owners.has(key)) owners.set(key, w.member === undefined ? w.source : w.member);
-  }
-  return { owners, newPersons: persons.length };
 }
 
 /** Moves the org's count of active and invited members. */

@@ -46,17 +46,8 @@ export interface Database {
     status: string;
     recorded_at: number;
   };
-  events: {
-    org_id: string;
-    event_id: string;
-    member_id: string;
-    source: string;
-    occurred_at: number;
-    day: number;
-    project_id: string | null;
-    late: number;
-    received_at: number;
-  };
+  /** Each org's event ids, for deduplication (migration 008). */
+  events: { org_id: string; event_id: string };
   activity_days: { org_id: string; day: number; member_id: string; source: string; events: number };
   late_events: { org_id: string; month: string; events: number };
   statements: { org_id: string; month: string; closed_at: number; body: string };

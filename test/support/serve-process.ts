@@ -2,9 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const CLI = join(import.meta.dirname, '../../src/cli/index.ts');
+// Tests run the sources with tsx; the benchmarks run compiled (`npm run bench:build`), and start
+// the compiled CLI next to them.
+const compiled = import.meta.url.endsWith('.js');
+export const CLI = join(import.meta.dirname, `../../src/cli/index.${compiled ? 'js' : 'ts'}`);
+const LOADER = compiled ? [] : ['--import', 'tsx'];
 
-/** A `seatmeter serve` process, started from the sources with tsx. */
+/** A `seatmeter serve` process, started from the sources with tsx (compiled, in the benchmarks). */
 export interface ServeProcess {
   readonly url: string;
   readonly child: ChildProcess;
@@ -16,7 +20,7 @@ export interface ServeProcess {
 
 /** Starts `seatmeter serve --port 0 ARGS...` and resolves once it prints the URL it serves on. */
 export async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [...LOADER, CLI, 'serve', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -6,6 +6,7 @@ import { alerts } from './004-alerts.js';
 import { rateLimits } from './005-rate-limits.js';
 import { daySeats } from './006-day-seats.js';
 import { activeInvited } from './007-active-invited.js';
+import { eventIds } from './008-event-ids.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-rate-limits': rateLimits,
   '006-day-seats': daySeats,
   '007-active-invited': activeInvited,
+  '008-event-ids': eventIds,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,12 @@
-import { Kysely, type LogEvent, PostgresDialect, sql, type Transaction } from 'kysely';
+import {
+  type Expression,
+  Kysely,
+  type LogEvent,
+  PostgresDialect,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
@@ -10,6 +18,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 export class PostgresStore extends KyselyStore {
   protected override readonly rowLocks = true;
   override readonly shared = true;
+
+  protected override anyOf(column: string, values: readonly string[]): Expression<SqlBool> {
+    return sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])`;
+  }
 
   // Batches take the org's closing lock shared, a closing takes it exclusive, both until their
   // transaction ends: across every instance, a month is never frozen while a batch is under way.
