@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startServe } from '../test/support/serve-process.js';
-import { CALL_CENTRE, callCentreEvents } from './workloads.js';
+import { CALL_CENTRE, callCentreEvents, peakRssMiB } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
 const EVENTS = quick ? 100_000 : 500_000;
@@ -22,12 +22,6 @@ const RATE = 5_000;
 const SECONDS = quick ? 5 : 15;
 const ADMIN = 'bench';
 const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
-
-/** The peak resident set of a process (VmHWM), in MiB. */
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'seatmeter-http-'));
 const server = await startServe(['--db', `sqlite:${join(dir, 'http.db')}`], {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { seeded } from '../src/demo/demo-data.js';
 
 /**
@@ -30,26 +31,48 @@ export const CALL_CENTRE = {
 } as const;
 
 /**
- * `total` events of the call-centre month, in the order they happen, as the call and sales
- * systems send them. Each day draws its ~150 members from its own slice of the 10,000; events fall
- * in working hours (08:00 to 18:00 local). Ids follow that order (`e0`, `e1`, ...), as call ids
- * do.
+ * `total` events of the call-centre month in batches of `size`, in the order they happen, as the
+ * call and sales systems send them: generated an hour at a time, so 10,000,000 events never sit in
+ * memory at once and the benchmark's own data stays small beside seatmeter's memory. Each day has
+ * its share of the events, spread over its ten working hours (08:00 to 18:00 local), and draws its
+ * ~150 members from its own slice of the 10,000. Ids follow that order (`e0`, `e1`, ...), as call
+ * ids do.
  */
-export function callCentreEvents(total: number, seed = 42): BenchEvent[] {
+export function* callCentreBatches(total: number, size: number, seed = 42): Generator<BenchEvent[]> {
   const random = seeded(seed);
   const { members, days, sources, monthStart } = CALL_CENTRE;
-  const drawn: Array<Omit<BenchEvent, 'id'>> = new Array(total);
-  for (let n = 0; n < total; n++) {
-    const day = Math.floor(random() * days);
-    const member = (day * 150 + Math.floor(random() * 150)) % members;
-    drawn[n] = {
-      member: `agent-${member}`,
-      source: sources[Math.floor(random() * sources.length)] as string,
-      at: monthStart + day * 86_400_000 + 8 * 3_600_000 + Math.floor(random() * 36_000_000),
-    };
+  const HOURS = 10;
+  const slices = days * HOURS;
+  let next = 0;
+  let batch: BenchEvent[] = [];
+  for (let slice = 0; slice < slices; slice++) {
+    const day = Math.floor(slice / HOURS);
+    const start = monthStart + day * 86_400_000 + (8 + (slice % HOURS)) * 3_600_000;
+    const count = Math.floor((total * (slice + 1)) / slices) - Math.floor((total * slice) / slices);
+    const drawn: Array<Omit<BenchEvent, 'id'>> = new Array(count);
+    for (let n = 0; n < count; n++) {
+      const member = (day * 150 + Math.floor(random() * 150)) % members;
+      drawn[n] = {
+        member: `agent-${member}`,
+        source: sources[Math.floor(random() * sources.length)] as string,
+        at: start + Math.floor(random() * 3_600_000),
+      };
+    }
+    drawn.sort((x, y) => x.at - y.at);
+    for (const e of drawn) {
+      batch.push({ id: `e${next++}`, ...e });
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
   }
-  drawn.sort((a, b) => a.at - b.at);
-  return drawn.map((e, n) => ({ id: `e${n}`, ...e }));
+  if (batch.length > 0) yield batch;
+}
+
+/** The whole call-centre month at once (`callCentreBatches` in one array). */
+export function callCentreEvents(total: number, seed = 42): BenchEvent[] {
+  return [...callCentreBatches(total, 100_000, seed)].flat();
 }
 
 /** The reference answer: distinct members per local day, by a plain in-memory pass. */
@@ -79,4 +102,10 @@ export async function timed<T>(runs: number, fn: () => Promise<T> | T): Promise<
     times.push(performance.now() - t0);
   }
   return { ms: median(times), result };
+}
+
+/** The peak resident set of a process so far (`VmHWM`), in MiB. */
+export function peakRssMiB(pid: number | 'self' = 'self'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }

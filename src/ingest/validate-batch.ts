@@ -36,45 +36,70 @@ export function validateBatch(events: unknown, now: number): BatchResult {
     return { ok: false, issues: [{ field: 'events', message: `at most ${MAX_BATCH} events per batch` }] };
   }
   const issues: FieldIssue[] = [];
-  const valid: ValidEvent[] = [];
-  events.forEach((raw: unknown, index) => {
-    const bad = (field: string, message: string) => issues.push({ index, field, message });
+  const valid: ValidEvent[] = new Array(events.length);
+  // Per call, not per event (ingest runs this for every event it takes): a batch's events share a
+  // few dates, each checked against the calendar once.
+  const realDates = new Map<string, boolean>();
+  for (let index = 0; index < events.length; index++) {
+    const raw: unknown = events[index];
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      bad('event', 'must be an object');
-      return;
+      issues.push({ index, field: 'event', message: 'must be an object' });
+      continue;
     }
     const e = raw as Record<string, unknown>;
-    const text = (field: string, required: boolean): string | undefined => {
-      const v = e[field];
-      if (v === undefined || v === null) {
-        if (required) bad(field, 'is required');
-        return undefined;
-      }
-      if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID) {
-        bad(field, `must be a non-empty string of at most ${MAX_ID} characters`);
-        return undefined;
-      }
-      return v;
-    };
-    const id = text('id', true);
-    const member = text('member', false);
-    const source = text('source', true);
-    const project = text('project', false);
-    let at: number | undefined;
-    const occurredAt = e.occurredAt;
-    if (typeof occurredAt !== 'string')
-      bad('occurredAt', 'is required: an ISO 8601 instant with Z or an offset');
-    else if (!INSTANT_RE.test(occurredAt))
-      bad('occurredAt', 'must be an ISO 8601 instant with Z or an offset');
-    else {
-      at = Date.parse(occurredAt);
-      if (Number.isNaN(at) || epochDayOfDate(occurredAt.slice(0, 10)) === undefined)
-        bad('occurredAt', 'is not a real date and time');
-      else if (at > now + FUTURE_TOLERANCE_MS) bad('occurredAt', 'lies more than 5 minutes in the future');
+    const before = issues.length;
+    const id = text(e, 'id', true, index, issues);
+    const member = text(e, 'member', false, index, issues);
+    const source = text(e, 'source', true, index, issues);
+    const project = text(e, 'project', false, index, issues);
+    const at = instant(e.occurredAt, now, realDates, index, issues);
+    if (issues.length === before) {
+      valid[index] = { id: id as string, member, source: source as string, at: at as number, project };
     }
-    if (issues.length === 0 && id !== undefined && source !== undefined && at !== undefined) {
-      valid.push({ id, member, source, at, project });
-    }
-  });
+  }
   return issues.length === 0 ? { ok: true, events: valid } : { ok: false, issues };
+}
+
+/** A string field: absent (or null) is allowed unless required; else 1 to 200 characters. */
+function text(
+  e: Record<string, unknown>,
+  field: string,
+  required: boolean,
+  index: number,
+  issues: FieldIssue[],
+): string | undefined {
+  const v = e[field];
+  if (typeof v === 'string' && v.length > 0 && v.length <= MAX_ID) return v;
+  if (v === undefined || v === null) {
+    if (required) issues.push({ index, field, message: 'is required' });
+    return undefined;
+  }
+  issues.push({ index, field, message: `must be a non-empty string of at most ${MAX_ID} characters` });
+  return undefined;
+}
+
+/** `occurredAt`: an ISO 8601 instant with `Z` or an offset, a real date, not in the future. */
+function instant(
+  v: unknown,
+  now: number,
+  realDates: Map<string, boolean>,
+  index: number,
+  issues: FieldIssue[],
+): number | undefined {
+  const bad = (message: string) => {
+    issues.push({ index, field: 'occurredAt', message });
+    return undefined;
+  };
+  if (typeof v !== 'string') return bad('is required: an ISO 8601 instant with Z or an offset');
+  if (!INSTANT_RE.test(v)) return bad('must be an ISO 8601 instant with Z or an offset');
+  const at = Date.parse(v);
+  const date = v.slice(0, 10);
+  let real = realDates.get(date);
+  if (real === undefined) {
+    real = epochDayOfDate(date) !== undefined;
+    realDates.set(date, real);
+  }
+  if (Number.isNaN(at) || !real) return bad('is not a real date and time');
+  if (at > now + FUTURE_TOLERANCE_MS) return bad('lies more than 5 minutes in the future');
+  return at;
 }
