@@ -12,6 +12,7 @@ import { join } from 'node:path';
 const quick = process.argv.includes('--quick') ? ['--quick'] : [];
 const runs: Array<[string, string[]]> = [
   ['peers.js', []],
+  ['shapes.js', []],
   ['http.js', []],
   ['members-csv.js', ['--expose-gc']],
   ['instances.js', []],
