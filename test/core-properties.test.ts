@@ -22,6 +22,7 @@ import {
   rational,
   type SeatDays,
   type StatusHistory,
+  statusDailyCounts,
   statusSeats,
   type Tier,
   type TieredPlan,
@@ -348,6 +349,17 @@ describe('differential: presence equals the naive reference', () => {
         expect(real).toEqual(naiveStatusCounts(ctx.month, ctx.zone, histories));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('statusDailyCounts equals statusSeats/dailyCounts with the days after lastDay left out', () => {
+    fc.assert(
+      fc.property(statusCaseArb, fc.integer({ min: -1, max: 31 }), ({ ctx, histories }, lastDay) => {
+        const calendar = monthCalendar(ctx.month, ctx.zone);
+        const naive = naiveStatusCounts(ctx.month, ctx.zone, histories).map((c, d) => (d > lastDay ? 0 : c));
+        expect(statusDailyCounts({ calendar, histories }, lastDay)).toEqual(naive);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -32,6 +32,7 @@ export {
   type StatusHistory,
   sortHistory,
   statusAt,
+  statusDailyCounts,
   statusSeats,
 } from './presence.js';
 export * from './rational.js';

@@ -1,6 +1,6 @@
 import { dateOfEpochDay, dayIndexIn, type MonthCalendar, monthCalendar } from '../core/calendar.js';
 import type { Charge } from '../core/plans.js';
-import { dailyCounts, type SeatDays, statusSeats } from '../core/presence.js';
+import { type SeatDays, statusDailyCounts, statusSeats } from '../core/presence.js';
 import { type RationalFigure, toFigure } from '../core/rational.js';
 import type { Counting, Member, MemberKind, MemberStatus, Org } from '../core/types.js';
 import { type DayCount, usageFigures } from '../core/usage.js';
@@ -115,8 +115,7 @@ async function monthCounts(store: Store, org: Org, month: string, now: number): 
     const counts = await store.activityCounts(org.id, calendar);
     return counts.map((c, i) => (i > last ? 0 : c));
   }
-  const histories = await store.statusHistories(org.id);
-  return dailyCounts(dropFutureDays(statusSeats({ calendar, histories }), last), calendar.days);
+  return statusDailyCounts({ calendar, histories: await store.statusHistories(org.id) }, last);
 }
 
 /**
