@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { epochDayOfInstant, monthOfInstant } from '../../core/calendar.js';
+import { DayMapper, monthOfInstant } from '../../core/calendar.js';
 import { ConflictError, FairUseCapError } from '../../core/errors.js';
 import { type InviteCheck, inviteCheck } from '../../core/invite.js';
 import { allowance } from '../../core/plans.js';
@@ -10,6 +10,20 @@ import { inviteBody, orgParams } from '../schemas.js';
 import { memberView } from './members.js';
 
 /**
+ * Today's local day, per timezone: a mapper keeps the month it saw last, so the check asks the
+ * timezone database only when the month changes. At most one per IANA zone.
+ */
+const today = new Map<string, DayMapper>();
+function epochDayNow(now: number, zone: string): number {
+  let mapper = today.get(zone);
+  if (mapper === undefined) {
+    mapper = new DayMapper(zone);
+    today.set(zone, mapper);
+  }
+  return mapper.epochDayOf(now);
+}
+
+/**
  * The invite decision from today's seats and the active + invited count. Under `activity` presence
  * both are kept up to date in the store and read at once (this runs on every invite screen); under
  * `status` presence today's seats come from the status histories, through the usage view.
@@ -18,7 +32,7 @@ async function check(ctx: ApiContext, org: Org): Promise<InviteCheck> {
   const now = ctx.now();
   const facts =
     org.counting.presence === 'activity'
-      ? await ctx.store.inviteFacts(org.id, epochDayOfInstant(now, org.timezone))
+      ? await ctx.store.inviteFacts(org.id, epochDayNow(now, org.timezone))
       : await getUsage(ctx.store, org, monthOfInstant(now, org.timezone), now).then((usage) => ({
           seats: usage.current ?? 0,
           activeAndInvited: usage.activeAndInvited,

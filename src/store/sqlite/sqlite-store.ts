@@ -4,6 +4,31 @@ import type { MonthCalendar } from '../../core/calendar.js';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 
+/** How many of Kysely's statements are kept prepared (a store runs a few dozen distinct ones). */
+const STATEMENT_CACHE = 512;
+
+/**
+ * The database as Kysely sees it, with its prepared statements kept by SQL text. Kysely prepares
+ * each query it runs, and on a small query (an org, an API key) preparing costs more than running
+ * it. A cached statement is never used by two queries at once: Kysely runs one query (or stream)
+ * at a time on its one SQLite connection.
+ */
+function cachingStatements(database: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SQLite.Statement {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 /**
  * The embedded default: one SQLite file in WAL mode. `synchronous = FULL` makes every committed
  * batch durable before the call returns, also across a power cut.
@@ -142,7 +167,9 @@ export class SqliteStore extends KyselyStore {
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const kysely = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: cachingStatements(database) }),
+    });
     return new SqliteStore(kysely, database, path);
   }
 }
