@@ -64,7 +64,7 @@ function alertFromRow(row: Database['alerts']): StoredAlert {
   };
 }
 
-function orgFromRow(row: OrgsTable): Org {
+export function orgFromRow(row: OrgsTable): Org {
   return {
     id: row.org_id,
     name: row.name,

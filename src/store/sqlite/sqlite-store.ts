@@ -1,8 +1,9 @@
 import SQLite from 'better-sqlite3';
 import { type Expression, Kysely, type SqlBool, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { MonthCalendar } from '../../core/calendar.js';
-import { KyselyStore } from '../kysely-store.js';
-import type { Database } from '../schema.js';
+import type { Org } from '../../core/types.js';
+import { KyselyStore, orgFromRow } from '../kysely-store.js';
+import type { Database, OrgsTable } from '../schema.js';
 
 /** How many of Kysely's statements are kept prepared (a store runs a few dozen distinct ones). */
 const STATEMENT_CACHE = 512;
@@ -41,6 +42,8 @@ export class SqliteStore extends KyselyStore {
         upsertActivity: SQLite.Statement;
         insertMemberDays: SQLite.Statement;
         daySeats: SQLite.Statement;
+        org: SQLite.Statement;
+        inviteFacts: SQLite.Statement;
         monthFacts: SQLite.Statement;
       }
     | undefined;
@@ -77,6 +80,12 @@ export class SqliteStore extends KyselyStore {
       daySeats: this.database
         .prepare('SELECT day, seats FROM day_seats WHERE org_id = ? AND day >= ? AND day < ?')
         .raw(),
+      org: this.database.prepare('SELECT * FROM orgs WHERE org_id = ?'),
+      inviteFacts: this.database.prepare(
+        `SELECT o.active_invited AS activeInvited,
+           (SELECT seats FROM day_seats WHERE org_id = o.org_id AND day = ?) AS seats
+         FROM orgs o WHERE o.org_id = ?`,
+      ),
       monthFacts: this.database.prepare(
         `SELECT o.active_invited AS activeInvited,
            (SELECT events FROM late_events WHERE org_id = o.org_id AND month = ?) AS late,
@@ -145,6 +154,19 @@ export class SqliteStore extends KyselyStore {
     const counts = new Array<number>(days).fill(0);
     for (const [day, seats] of rows) counts[day - firstDay] = seats;
     return counts;
+  }
+
+  // Every org request reads its org, and the invite check runs on every invite screen: prepared.
+  override async getOrg(orgId: string): Promise<Org | undefined> {
+    const row = (await this.read(() => this.prepared.org.get(orgId))) as OrgsTable | undefined;
+    return row ? orgFromRow(row) : undefined;
+  }
+
+  override async inviteFacts(orgId: string, day: number) {
+    const row = (await this.read(() => this.prepared.inviteFacts.get(day, orgId))) as
+      | { activeInvited: number; seats: number | null }
+      | undefined;
+    return { seats: row?.seats ?? 0, activeAndInvited: row?.activeInvited ?? 0 };
   }
 
   override async monthFacts(orgId: string, month: string) {
