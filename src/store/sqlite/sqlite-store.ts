@@ -51,9 +51,21 @@ export class SqliteStore extends KyselyStore {
   private constructor(
     db: Kysely<Database>,
     private readonly database: SQLite.Database,
+    /**
+     * A second connection for the prepared reads (the report, the org, the invite facts). In WAL
+     * mode it reads the last committed state while a batch is being written on the first, so its
+     * reads need no lock and never see half a batch. None for an in-memory database, which a
+     * second connection would not share: reads then take Kysely's connection.
+     */
+    private readonly reader: SQLite.Database | undefined,
     readonly path: string,
   ) {
     super(db);
+  }
+
+  override async close(): Promise<void> {
+    this.reader?.close();
+    await super.close();
   }
 
   /**
@@ -62,6 +74,7 @@ export class SqliteStore extends KyselyStore {
    * one per row.
    */
   private get prepared() {
+    const reads = this.reader ?? this.database;
     const insertEventIds = `INSERT INTO events (org_id, event_id) SELECT ?, value FROM json_each(?) WHERE true
       ON CONFLICT (org_id, event_id) DO NOTHING`;
     this.statements ??= {
@@ -77,16 +90,16 @@ export class SqliteStore extends KyselyStore {
          SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) WHERE true
          ON CONFLICT DO NOTHING RETURNING day, member_id`,
       ),
-      daySeats: this.database
+      daySeats: reads
         .prepare('SELECT day, seats FROM day_seats WHERE org_id = ? AND day >= ? AND day < ?')
         .raw(),
-      org: this.database.prepare('SELECT * FROM orgs WHERE org_id = ?'),
-      inviteFacts: this.database.prepare(
+      org: reads.prepare('SELECT * FROM orgs WHERE org_id = ?'),
+      inviteFacts: reads.prepare(
         `SELECT o.active_invited AS activeInvited,
            (SELECT seats FROM day_seats WHERE org_id = o.org_id AND day = ?) AS seats
          FROM orgs o WHERE o.org_id = ?`,
       ),
-      monthFacts: this.database.prepare(
+      monthFacts: reads.prepare(
         `SELECT o.active_invited AS activeInvited,
            (SELECT events FROM late_events WHERE org_id = o.org_id AND month = ?) AS late,
            s.closed_at AS closedAt, s.body AS body
@@ -138,10 +151,12 @@ export class SqliteStore extends KyselyStore {
   }
 
   /**
-   * Runs `read` holding Kysely's connection, so a prepared read never sees a batch that another
-   * request has half written in its open transaction.
+   * Runs a prepared read: on the reader connection at once, or (in memory) holding Kysely's
+   * connection, so that it never sees a batch another request has half written in its open
+   * transaction.
    */
-  private read<T>(read: () => T): Promise<T> {
+  private async read<T>(read: () => T): Promise<T> {
+    if (this.reader !== undefined) return read();
     return this.db.connection().execute(async () => read());
   }
 
@@ -192,6 +207,11 @@ export class SqliteStore extends KyselyStore {
     const kysely = new Kysely<Database>({
       dialect: new SqliteDialect({ database: cachingStatements(database) }),
     });
-    return new SqliteStore(kysely, database, path);
+    let reader: SQLite.Database | undefined;
+    if (path !== ':memory:') {
+      reader = new SQLite(path);
+      reader.pragma('busy_timeout = 5000');
+    }
+    return new SqliteStore(kysely, database, reader, path);
   }
 }
