@@ -23,6 +23,45 @@ export class PostgresStore extends KyselyStore {
     return sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])`;
   }
 
+  // The hot path of ingest: each table's rows go in one statement, as arrays (`unnest`) with the
+  // org as one bound value, in key order (the ORDER BY), so concurrent batches from other
+  // instances that overlap wait on each other instead of deadlocking.
+
+  protected override async insertEvents(trx: Transaction<Database>, orgId: string, ids: readonly string[]) {
+    const distinct = [...new Set(ids)];
+    const { rows } = await sql<{ event_id: string }>`insert into "events" ("org_id", "event_id")
+      select ${orgId}, id from unnest(${distinct}::text[]) as t(id) order by id collate "C"
+      on conflict do nothing returning event_id`.execute(trx);
+    if (rows.length === ids.length) return undefined;
+    const inserted = new Set(rows.map((r) => r.event_id));
+    return new Set(distinct.filter((id) => !inserted.has(id)));
+  }
+
+  protected override async addActivity(trx: Transaction<Database>, rows: Database['activity_days'][]) {
+    if (rows.length === 0) return;
+    await sql`insert into "activity_days" ("org_id", "day", "member_id", "source", "events")
+      select ${(rows[0] as Database['activity_days']).org_id}, day, member_id, source, events
+      from unnest(${rows.map((r) => r.day)}::int[], ${rows.map((r) => r.member_id)}::text[],
+        ${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.events)}::bigint[]) as t(day, member_id, source, events)
+      order by day, member_id collate "C", source collate "C"
+      on conflict (org_id, day, member_id, source) do update set events = activity_days.events + excluded.events`.execute(
+      trx,
+    );
+  }
+
+  protected override async insertMemberDays(trx: Transaction<Database>, rows: Database['member_days'][]) {
+    if (rows.length === 0) return [];
+    const { rows: fresh } = await sql<{
+      day: number;
+      member_id: string;
+    }>`insert into "member_days" ("org_id", "day", "member_id")
+      select ${(rows[0] as Database['member_days']).org_id}, day, member_id
+      from unnest(${rows.map((r) => r.day)}::int[], ${rows.map((r) => r.member_id)}::text[]) as t(day, member_id)
+      order by day, member_id collate "C"
+      on conflict do nothing returning day, member_id`.execute(trx);
+    return fresh.map((f) => ({ day: Number(f.day), member_id: f.member_id }));
+  }
+
   // Batches take the org's closing lock shared, a closing takes it exclusive, both until their
   // transaction ends: across every instance, a month is never frozen while a batch is under way.
   protected override async batchLock(trx: Transaction<Database>, orgId: string): Promise<void> {
