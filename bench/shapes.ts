@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monthCalendar } from '../src/core/calendar.js';
-import { dailyCounts, statusSeats } from '../src/core/presence.js';
+import { dailyCounts, statusDailyCounts, statusSeats } from '../src/core/presence.js';
 import type { MemberStatus, Org, StatusChange } from '../src/core/types.js';
 import { seeded } from '../src/demo/demo-data.js';
 import type { ValidEvent } from '../src/ingest/validate-batch.js';
@@ -131,14 +131,15 @@ async function churn(store: Store) {
   }
   const writeMs = performance.now() - t0;
   const calendar = monthCalendar(month, org.timezone);
+  const inMemory = [...histories].map(([member, c]) => ({ member, changes: c }));
+  // The ceiling is the fastest in-memory count (the one seatmeter uses once it has read the
+  // histories); the answer is checked against the plain per-member sets of days.
   const ceiling = await timed(RUNS, () =>
-    dailyCounts(
-      statusSeats({ calendar, histories: [...histories].map(([member, c]) => ({ member, changes: c })) }),
-      calendar.days,
-    ),
+    statusDailyCounts({ calendar, histories: inMemory }, calendar.days),
   );
   const report = await timed(RUNS, () => daily(store, org));
-  check('churn', report.result, ceiling.result);
+  check('churn', report.result, dailyCounts(statusSeats({ calendar, histories: inMemory }), calendar.days));
+  check('churn ceiling', ceiling.result, report.result);
   console.log(
     `\n### active-user org with churn (status presence, average): ${members.toLocaleString('en')} members\n`,
   );
@@ -146,7 +147,7 @@ async function churn(store: Store) {
     `- members and status changes written: ${changes.toLocaleString('en')} changes, ${Math.round(changes / (writeMs / 1000)).toLocaleString('en')}/s (one durable transaction each)`,
   );
   console.log(
-    `- usage report: ${report.ms.toFixed(3)} ms (median); in-memory pass over the histories: ${ceiling.ms.toFixed(3)} ms`,
+    `- usage report: ${report.ms.toFixed(3)} ms (median); in-memory count over the same histories (the ceiling): ${ceiling.ms.toFixed(3)} ms`,
   );
 }
 
