@@ -3,10 +3,13 @@ import { IANAZone } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import {
   type ActivityEvent,
+  activeDayRuns,
   activitySeats,
+  addRunDeltas,
   aggregate,
   charge,
   compare,
+  countsFromDeltas,
   DayMapper,
   dailyCounts,
   dueAlerts,
@@ -358,6 +361,37 @@ describe('differential: presence equals the naive reference', () => {
         const calendar = monthCalendar(ctx.month, ctx.zone);
         const naive = naiveStatusCounts(ctx.month, ctx.zone, histories).map((c, d) => (d > lastDay ? 0 : c));
         expect(statusDailyCounts({ calendar, histories }, lastDay)).toEqual(naive);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('per-day deltas of the members active day runs count the same as the naive rule', () => {
+    fc.assert(
+      fc.property(statusCaseArb, fc.nat({ max: 1000 }), ({ ctx, histories }, cut) => {
+        const calendar = monthCalendar(ctx.month, ctx.zone);
+        const mapper = new DayMapper(ctx.zone);
+        const deltas = new Map<number, number>();
+        // Built up one change at a time, as status changes arrive: the delta of each change is
+        // the member's runs after it minus its runs before it.
+        for (const { changes } of histories) {
+          const split = Math.min(changes.length, cut % (changes.length + 1));
+          addRunDeltas(
+            deltas,
+            activeDayRuns(changes.slice(0, split), (ms) => mapper.epochDayOf(ms)),
+            1,
+          );
+          for (let n = split; n < changes.length; n++) {
+            const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
+            addRunDeltas(deltas, activeDayRuns(changes.slice(0, n), epochDayOf), -1);
+            addRunDeltas(deltas, activeDayRuns(changes.slice(0, n + 1), epochDayOf), 1);
+          }
+        }
+        let before = 0;
+        for (const [day, delta] of deltas) if (day < calendar.firstDay) before += delta;
+        expect(countsFromDeltas(before, deltas, calendar.firstDay, calendar.days)).toEqual(
+          naiveStatusCounts(ctx.month, ctx.zone, histories),
+        );
       }),
       { numRuns: 300 },
     );

@@ -5,10 +5,12 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { monthCalendar } from '../src/core/calendar.js';
+import { statusDailyCounts } from '../src/core/presence.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
 import { openStore } from '../src/store/open-store.js';
-import { makeOrg } from './support/fixtures.js';
+import { makeOrg, tieredPlan } from './support/fixtures.js';
 import { createDatabase, type PostgresServer, startPostgres } from './support/postgres.js';
 
 /** Upgrading a database that has data: what a migration reshapes is carried over. */
@@ -21,11 +23,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const databases: Array<[string, () => Promise<{ url: string; kysely: Kysely<unknown> }>]> = [
+const databases: Array<[string, (name?: string) => Promise<{ url: string; kysely: Kysely<unknown> }>]> = [
   [
     'sqlite',
-    async () => {
-      const path = join(dir, 'upgrade.db');
+    async (name = 'upgrade') => {
+      const path = join(dir, `${name}.db`);
       return {
         url: `sqlite:${path}`,
         kysely: new Kysely({ dialect: new SqliteDialect({ database: new SQLite(path) }) }),
@@ -34,9 +36,9 @@ const databases: Array<[string, () => Promise<{ url: string; kysely: Kysely<unkn
   ],
   [
     'postgres',
-    async () => {
+    async (name = 'upgrade') => {
       server ??= await startPostgres();
-      const url = await createDatabase(server.url, 'upgrade');
+      const url = await createDatabase(server.url, name);
       return {
         url,
         kysely: new Kysely({
@@ -72,6 +74,50 @@ for (const [name, open] of databases) {
         );
         if (!valid.ok) throw new Error('invalid batch');
         expect(await store.ingest(org, valid.events, NOW)).toEqual({ accepted: 1, duplicates: 1, late: 0 });
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
+
+    it('builds the status deltas of histories stored before 009-status-day-deltas', async () => {
+      const { url, kysely } = await open('deltas');
+      const { error } = await new Migrator({ db: kysely, provider: migrationProvider }).migrateTo(
+        '008-event-ids',
+      );
+      expect(error).toBeUndefined();
+      await sql`insert into orgs (org_id, name, timezone, presence, aggregation, plan, fair_use_cap,
+          auto_close_days, billing_emails, webhook_url, webhook_secret, created_at, updated_at)
+        values ('acme', 'Acme', 'Europe/Copenhagen', 'status', 'average', ${JSON.stringify(tieredPlan())}, null,
+          3, '[]', null, null, ${NOW}, ${NOW})`.execute(kysely);
+      const changes: Array<[string, number, number, string]> = [
+        ['ann', Date.parse('2026-08-28T09:00:00Z'), 1, 'active'],
+        ['ann', Date.parse('2026-09-10T22:00:00Z'), 2, 'revoked'],
+        ['bob', Date.parse('2026-09-05T12:00:00Z'), 1, 'invited'],
+        ['bob', Date.parse('2026-09-06T12:00:00Z'), 2, 'active'],
+        ['bob', Date.parse('2026-09-06T12:00:00Z'), 3, 'revoked'],
+        ['cyd', Date.parse('2026-09-20T08:00:00Z'), 1, 'active'],
+      ];
+      for (const member of ['ann', 'bob', 'cyd']) {
+        await sql`insert into members (org_id, member_id, kind, status, created_at, updated_at)
+          values ('acme', ${member}, 'person', null, ${NOW}, ${NOW})`.execute(kysely);
+      }
+      for (const [member, at, seq, status] of changes) {
+        await sql`insert into status_changes (org_id, member_id, at, seq, status, recorded_at)
+          values ('acme', ${member}, ${at}, ${seq}, ${status}, ${NOW})`.execute(kysely);
+      }
+      await kysely.destroy();
+
+      const store = openStore(url);
+      try {
+        await store.migrate();
+        const calendar = monthCalendar('2026-09', 'Europe/Copenhagen');
+        const counts = await store.statusCounts('acme', calendar);
+        expect(counts).toEqual(
+          statusDailyCounts({ calendar, histories: await store.statusHistories('acme') }, calendar.days - 1),
+        );
+        // ann on the 1st to the 11th (revoked at 00:00 local on the 11th), cyd from the 20th.
+        expect(counts.slice(9, 12)).toEqual([1, 0, 0]);
+        expect(counts.at(-1)).toBe(1);
       } finally {
         await store.close();
       }

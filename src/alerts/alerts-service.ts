@@ -3,7 +3,7 @@ import { monthOfInstant } from '../core/calendar.js';
 import { allowance as allowanceOf } from '../core/plans.js';
 import { type RationalFigure, toFigure } from '../core/rational.js';
 import type { Org } from '../core/types.js';
-import { ALERT_KINDS, type AlertKind, WARNING_PERCENT } from '../core/usage-state.js';
+import { ALERT_KINDS, type AlertKind } from '../core/usage-state.js';
 import type { DeliveryAttempt, NewDelivery, Store, StoredAlert } from '../store/store.js';
 import { getUsage, type Usage } from '../usage/usage-service.js';
 
@@ -38,10 +38,7 @@ export async function evaluateAlerts(store: Store, org: Org, now: number): Promi
     kind === 'cap_reached' ? org.fairUseCap !== null : allowanceOf(org.plan) !== null,
   );
   if (possible.every((kind) => raised.has(kind))) return [];
-  // Under `status` presence counting the month reads every status history, so first make sure an
-  // alert could be due. (Under `activity` presence the daily counts are stored: reading them costs
-  // less than this check.)
-  if (org.counting.presence === 'status' && !(await mayBeDue(store, org, raised))) return [];
+  // The daily counts are stored under both presences: reading the month is a few rows.
   const usage = await getUsage(store, org, month, now);
   if (usage.closed) return [];
   const out: StoredAlert[] = [];
@@ -59,24 +56,6 @@ export async function evaluateAlerts(store: Store, org: Org, now: number): Promi
     if (await store.raiseAlert(org.id, alert, deliveriesFor(org))) out.push(alert);
   }
   return out;
-}
-
-/**
- * Whether an alert not yet raised could be due. No day counts more seats than the org has members:
- * while they are under 95 % of the allowance and the cap is not reached, nothing is.
- */
-async function mayBeDue(store: Store, org: Org, raised: ReadonlySet<AlertKind>): Promise<boolean> {
-  const allowance = allowanceOf(org.plan);
-  const [members, activeAndInvited] = await Promise.all([
-    store.countMembers(org.id),
-    store.activeAndInvited(org.id),
-  ]);
-  const mayApproach =
-    allowance !== null &&
-    !(raised.has('approaching') && raised.has('breach')) &&
-    members * 100 >= WARNING_PERCENT * allowance;
-  const mayCap = org.fairUseCap !== null && !raised.has('cap_reached') && activeAndInvited >= org.fairUseCap;
-  return mayApproach || mayCap;
 }
 
 /** The banner of the org's month in progress: what the dashboard's nag bar says, or null. */

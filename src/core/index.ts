@@ -25,7 +25,10 @@ export { type InviteCheck, type InviteCheckInput, type InviteDecision, inviteChe
 export * from './plans.js';
 export {
   type ActivityEvent,
+  activeDayRuns,
   activitySeats,
+  addRunDeltas,
+  countsFromDeltas,
   dailyCounts,
   intervalsWithStatus,
   type SeatDays,
@@ -33,6 +36,7 @@ export {
   sortHistory,
   statusAt,
   statusDailyCounts,
+  statusDeltas,
   statusSeats,
 } from './presence.js';
 export * from './rational.js';

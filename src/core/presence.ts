@@ -177,6 +177,77 @@ export function statusDailyCounts<K>(input: StatusPresenceInput<K>, lastDay: num
   return counts;
 }
 
+/**
+ * The runs of days (epoch days of the org's local dates, `last` Infinity while the member stays
+ * active) on which a member was `active` at some instant, from its history in recorded order;
+ * overlapping and adjacent runs are merged, so each day appears in one run at most. `epochDayOf`
+ * maps an instant to its local epoch day.
+ */
+export function activeDayRuns(
+  changes: readonly StatusChange[],
+  epochDayOf: (instantMs: number) => number,
+): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  for (const [from, to] of intervalsWithStatus(sortHistory(changes), 'active')) {
+    const first = epochDayOf(from);
+    const last = to === Number.POSITIVE_INFINITY ? to : epochDayOf(to - 1);
+    const previous = runs.at(-1);
+    if (previous !== undefined && first <= previous[1] + 1) previous[1] = Math.max(previous[1], last);
+    else runs.push([first, last]);
+  }
+  return runs;
+}
+
+/**
+ * Adds `sign` times some runs of days to per-day deltas of the daily count: one more seat from a
+ * run's first day, one less from the day after its last. The count of a day is then the sum of the
+ * deltas up to it.
+ */
+export function addRunDeltas(
+  deltas: Map<number, number>,
+  runs: ReadonlyArray<readonly [number, number]>,
+  sign: 1 | -1,
+): void {
+  for (const [first, last] of runs) {
+    deltas.set(first, (deltas.get(first) ?? 0) + sign);
+    if (last !== Number.POSITIVE_INFINITY) deltas.set(last + 1, (deltas.get(last + 1) ?? 0) - sign);
+  }
+}
+
+/** The per-day deltas of whole histories (an org's, when its deltas are built from scratch). */
+export function statusDeltas(
+  histories: Iterable<{ readonly changes: readonly StatusChange[] }>,
+  epochDayOf: (instantMs: number) => number,
+): Map<number, number> {
+  const deltas = new Map<number, number>();
+  for (const { changes } of histories) addRunDeltas(deltas, activeDayRuns(changes, epochDayOf), 1);
+  return deltas;
+}
+
+/**
+ * The daily counts of the `days` days from `firstDay` on, from per-day deltas: `before` is the sum
+ * of the deltas of earlier days, `inMonth` the deltas of days in the range.
+ */
+export function countsFromDeltas(
+  before: number,
+  inMonth: Iterable<readonly [number, number]>,
+  firstDay: number,
+  days: number,
+): number[] {
+  const step = new Array<number>(days).fill(0);
+  for (const [day, delta] of inMonth) {
+    const i = day - firstDay;
+    if (i >= 0 && i < days) step[i] = (step[i] as number) + delta;
+  }
+  const counts = new Array<number>(days);
+  let running = before;
+  for (let i = 0; i < days; i++) {
+    running += step[i] as number;
+    counts[i] = running;
+  }
+  return counts;
+}
+
 /** The daily counts of a month: for each day, how many members held a seat on it. */
 export function dailyCounts<K>(seats: SeatDays<K>, days: number): number[] {
   const counts = new Array<number>(days).fill(0);

@@ -3,6 +3,7 @@ import { type Expression, type Kysely, Migrator, type SqlBool, sql, type Transac
 import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
+import { activeDayRuns, addRunDeltas, countsFromDeltas, statusDeltas } from '../core/presence.js';
 import type { Rational } from '../core/rational.js';
 import type { Aggregation, Member, MemberKind, MemberStatus, Org, Presence } from '../core/types.js';
 import type { AlertKind } from '../core/usage-state.js';
@@ -229,13 +230,35 @@ export abstract class KyselyStore implements Store {
 
   async updateOrg(org: Org, now: number): Promise<Org> {
     const { org_id, created_at, ...changes } = orgToRow(org, now);
-    const result = await this.db
-      .updateTable('orgs')
-      .set(changes)
-      .where('org_id', '=', org_id)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw new NotFoundError('org', org.id);
-    return org;
+    return this.db.transaction().execute(async (trx) => {
+      // Batches and status changes hold this lock shared: none is under way while the timezone,
+      // and so every local day, changes.
+      await this.orgLock(trx, org_id);
+      const current = await trx
+        .selectFrom('orgs')
+        .select('timezone')
+        .where('org_id', '=', org_id)
+        .executeTakeFirst();
+      if (current === undefined) throw new NotFoundError('org', org.id);
+      await trx.updateTable('orgs').set(changes).where('org_id', '=', org_id).execute();
+      if (current.timezone !== org.timezone) await this.rebuildStatusDeltas(trx, org_id, org.timezone);
+      return org;
+    });
+  }
+
+  /** Taken by a change of the org's settings: exclusive where `batchLock` is shared (PostgreSQL). */
+  protected async orgLock(_trx: Transaction<Database>, _orgId: string): Promise<void> {}
+
+  /** Recomputes the org's status deltas from every history, in the local days of `timezone`. */
+  private async rebuildStatusDeltas(trx: Transaction<Database>, orgId: string, timezone: string) {
+    await trx.deleteFrom('status_day_deltas').where('org_id', '=', orgId).execute();
+    const mapper = new DayMapper(timezone);
+    const histories = await this.statusHistoriesOf(trx, orgId);
+    await addStatusDeltas(
+      trx,
+      orgId,
+      statusDeltas(histories, (ms) => mapper.epochDayOf(ms)),
+    );
   }
 
   async putProject(orgId: string, projectId: string, name: string): Promise<void> {
@@ -351,6 +374,8 @@ export abstract class KyselyStore implements Store {
     now: number,
   ): Promise<Member> {
     return this.db.transaction().execute(async (trx) => {
+      // As a batch does: a change of the org's timezone (which rebuilds the status deltas) waits.
+      await this.batchLock(trx, orgId);
       // The member's row is locked first: an ingest adding its seats waits, or is waited for.
       const exists = await trx
         .selectFrom('members')
@@ -360,14 +385,16 @@ export abstract class KyselyStore implements Store {
         .$if(this.rowLocks, (q) => q.forUpdate())
         .executeTakeFirst();
       if (!exists) throw new NotFoundError('member', memberId);
-      const last = await trx
+      const history = await trx
         .selectFrom('status_changes')
-        .select((eb) => eb.fn.max<number>('seq').as('seq'))
+        .select(['status', 'at', 'seq'])
         .where('org_id', '=', orgId)
         .where('member_id', '=', memberId)
-        .executeTakeFirst();
+        .orderBy('at')
+        .orderBy('seq')
+        .execute();
       // Among changes at one instant the last recorded wins, so each change gets the next seq.
-      const seq = last?.seq === null || last?.seq === undefined ? 1 : Number(last.seq) + 1;
+      const seq = history.reduce((max, c) => Math.max(max, Number(c.seq)), 0) + 1;
       await trx
         .insertInto('status_changes')
         .values({ org_id: orgId, member_id: memberId, at, seq, status, recorded_at: now })
@@ -420,6 +447,19 @@ export abstract class KyselyStore implements Store {
           )
           .execute();
       }
+      // The member's runs of active days before and after the change move the status deltas.
+      const { timezone } = await trx
+        .selectFrom('orgs')
+        .select('timezone')
+        .where('org_id', '=', orgId)
+        .executeTakeFirstOrThrow();
+      const mapper = new DayMapper(timezone);
+      const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
+      const before = history.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at) }));
+      const deltas = new Map<number, number>();
+      addRunDeltas(deltas, activeDayRuns(before, epochDayOf), -1);
+      addRunDeltas(deltas, activeDayRuns([...before, { status, at }], epochDayOf), 1);
+      await addStatusDeltas(trx, orgId, deltas);
       // The org row last, as in ingest: the two never wait on each other in opposite orders.
       const counted = (status: string | null) => status === 'active' || status === 'invited';
       if (counted(exists.status) !== counted(latest.status)) {
@@ -534,9 +574,13 @@ export abstract class KyselyStore implements Store {
               .execute();
           }
         }
-        // New persons are active: the org's count moves last, after every member and seat row, in
-        // the same order as a status change takes them.
-        if (newPersons > 0) await adjustActiveInvited(trx, orgId, newPersons);
+        // New persons are active from now: one more seat under `status` presence from today on,
+        // and the org's count moves last, after every member and seat row, in the same order as a
+        // status change takes them.
+        if (newPersons > 0) {
+          await addStatusDeltas(trx, orgId, new Map([[mapper.epochDayOf(now), newPersons]]));
+          await adjustActiveInvited(trx, orgId, newPersons);
+        }
         return { accepted, duplicates: events.length - accepted, late };
       }),
     );
@@ -765,6 +809,29 @@ export abstract class KyselyStore implements Store {
     return counts;
   }
 
+  async statusCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
+    const { firstDay, days } = calendar;
+    const before = await this.db
+      .selectFrom('status_day_deltas')
+      .select((eb) => eb.fn.sum<number>('delta').as('sum'))
+      .where('org_id', '=', orgId)
+      .where('day', '<', firstDay)
+      .executeTakeFirst();
+    const rows = await this.db
+      .selectFrom('status_day_deltas')
+      .select(['day', 'delta'])
+      .where('org_id', '=', orgId)
+      .where('day', '>=', firstDay)
+      .where('day', '<', firstDay + days)
+      .execute();
+    return countsFromDeltas(
+      Number(before?.sum ?? 0),
+      rows.map((r) => [Number(r.day), Number(r.delta)] as const),
+      firstDay,
+      days,
+    );
+  }
+
   async activityRows(orgId: string, calendar: MonthCalendar, range?: MemberRange): Promise<ActivityRow[]> {
     const rows = await this.db
       .selectFrom('activity_days')
@@ -841,7 +908,11 @@ export abstract class KyselyStore implements Store {
   }
 
   async statusHistories(orgId: string, range?: MemberRange): Promise<MemberHistory[]> {
-    const rows = await this.db
+    return this.statusHistoriesOf(this.db, orgId, range);
+  }
+
+  private async statusHistoriesOf(db: Db, orgId: string, range?: MemberRange): Promise<MemberHistory[]> {
+    const rows = await db
       .selectFrom('status_changes')
       .select(['member_id', 'status', 'at'])
       .where('org_id', '=', orgId)
@@ -887,15 +958,6 @@ export abstract class KyselyStore implements Store {
       .where('org_id', '=', orgId)
       .executeTakeFirst();
     return { seats: Number(row?.seats ?? 0), activeAndInvited: Number(row?.active_invited ?? 0) };
-  }
-
-  async countMembers(orgId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('members')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('org_id', '=', orgId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
   }
 
   async lateEvents(orgId: string, month: string): Promise<number> {
@@ -1216,6 +1278,23 @@ class SourcePairs {
       this.list.push({ source, member, memberId: '' });
     }
     return n;
+  }
+}
+
+/** Adds per-day deltas of the `status` presence count (zeros skipped), in day order. */
+async function addStatusDeltas(trx: Db, orgId: string, deltas: ReadonlyMap<number, number>): Promise<void> {
+  const rows = [...deltas]
+    .filter(([, delta]) => delta !== 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([day, delta]) => ({ org_id: orgId, day, delta }));
+  for (const part of chunks(rows)) {
+    await trx
+      .insertInto('status_day_deltas')
+      .values(part)
+      .onConflict((oc) =>
+        oc.columns(['org_id', 'day']).doUpdateSet({ delta: sql`status_day_deltas.delta + excluded.delta` }),
+      )
+      .execute();
   }
 }
 

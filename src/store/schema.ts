@@ -48,6 +48,8 @@ export interface Database {
   };
   /** Each org's event ids, for deduplication (migration 008). */
   events: { org_id: string; event_id: string };
+  /** Per local day, the change of the `status` presence count from the day before (migration 009). */
+  status_day_deltas: { org_id: string; day: number; delta: number };
   activity_days: { org_id: string; day: number; member_id: string; source: string; events: number };
   late_events: { org_id: string; month: string; events: number };
   statements: { org_id: string; month: string; closed_at: number; body: string };

@@ -106,6 +106,11 @@ export interface Store {
    */
   activityCounts(orgId: string, calendar: MonthCalendar): Promise<number[]>;
   /**
+   * The daily counts of a month under `status` presence: members `active` at some instant of each
+   * day, by the histories as they stand (days that have not begun included: the caller cuts them).
+   */
+  statusCounts(orgId: string, calendar: MonthCalendar): Promise<number[]>;
+  /**
    * The activity of a month: one row per member, day (0-based index) and source, with its events;
    * only the members in `range` when given.
    */
@@ -127,8 +132,6 @@ export interface Store {
    * active + invited count.
    */
   inviteFacts(orgId: string, day: number): Promise<{ seats: number; activeAndInvited: number }>;
-  /** Every member of the org, whatever its status: a bound on any day's count. */
-  countMembers(orgId: string): Promise<number>;
   /**
    * What the usage view reads besides the daily counts, in one read: the active + invited count,
    * the month's late events and its statement when closed.

@@ -1,6 +1,6 @@
 import { dateOfEpochDay, dayIndexIn, type MonthCalendar, monthCalendar } from '../core/calendar.js';
 import type { Charge } from '../core/plans.js';
-import { type SeatDays, statusDailyCounts, statusSeats } from '../core/presence.js';
+import { type SeatDays, statusSeats } from '../core/presence.js';
 import { type RationalFigure, toFigure } from '../core/rational.js';
 import type { Counting, Member, MemberKind, MemberStatus, Org } from '../core/types.js';
 import { type DayCount, usageFigures } from '../core/usage.js';
@@ -111,11 +111,12 @@ async function* memberPages(store: Store, orgId: string, size = MEMBER_PAGE): As
 async function monthCounts(store: Store, org: Org, month: string, now: number): Promise<number[]> {
   const calendar = monthCalendar(month, org.timezone);
   const last = lastBegunDay(calendar, now);
-  if (org.counting.presence === 'activity') {
-    const counts = await store.activityCounts(org.id, calendar);
-    return counts.map((c, i) => (i > last ? 0 : c));
-  }
-  return statusDailyCounts({ calendar, histories: await store.statusHistories(org.id) }, last);
+  // Both are kept up to date by the store: one row per day to read.
+  const counts =
+    org.counting.presence === 'activity'
+      ? await store.activityCounts(org.id, calendar)
+      : await store.statusCounts(org.id, calendar);
+  return counts.map((c, i) => (i > last ? 0 : c));
 }
 
 /**

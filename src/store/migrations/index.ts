@@ -7,6 +7,7 @@ import { rateLimits } from './005-rate-limits.js';
 import { daySeats } from './006-day-seats.js';
 import { activeInvited } from './007-active-invited.js';
 import { eventIds } from './008-event-ids.js';
+import { statusDayDeltas } from './009-status-day-deltas.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-day-seats': daySeats,
   '007-active-invited': activeInvited,
   '008-event-ids': eventIds,
+  '009-status-day-deltas': statusDayDeltas,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -68,6 +68,11 @@ export class PostgresStore extends KyselyStore {
     await sql`select pg_advisory_xact_lock_shared(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
   }
 
+  // A change of the org's timezone takes the same lock exclusive, like a closing.
+  protected override async orgLock(trx: Transaction<Database>, orgId: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
+  }
+
   override async closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);

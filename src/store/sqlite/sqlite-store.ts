@@ -1,6 +1,7 @@
 import SQLite from 'better-sqlite3';
 import { type Expression, Kysely, type SqlBool, SqliteDialect, sql, type Transaction } from 'kysely';
 import type { MonthCalendar } from '../../core/calendar.js';
+import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
@@ -42,6 +43,8 @@ export class SqliteStore extends KyselyStore {
         upsertActivity: SQLite.Statement;
         insertMemberDays: SQLite.Statement;
         daySeats: SQLite.Statement;
+        statusBefore: SQLite.Statement;
+        statusDeltas: SQLite.Statement;
         org: SQLite.Statement;
         inviteFacts: SQLite.Statement;
         monthFacts: SQLite.Statement;
@@ -92,6 +95,12 @@ export class SqliteStore extends KyselyStore {
       ),
       daySeats: reads
         .prepare('SELECT day, seats FROM day_seats WHERE org_id = ? AND day >= ? AND day < ?')
+        .raw(),
+      statusBefore: reads
+        .prepare('SELECT COALESCE(SUM(delta), 0) FROM status_day_deltas WHERE org_id = ? AND day < ?')
+        .pluck(),
+      statusDeltas: reads
+        .prepare('SELECT day, delta FROM status_day_deltas WHERE org_id = ? AND day >= ? AND day < ?')
         .raw(),
       org: reads.prepare('SELECT * FROM orgs WHERE org_id = ?'),
       inviteFacts: reads.prepare(
@@ -169,6 +178,16 @@ export class SqliteStore extends KyselyStore {
     const counts = new Array<number>(days).fill(0);
     for (const [day, seats] of rows) counts[day - firstDay] = seats;
     return counts;
+  }
+
+  override async statusCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
+    const { firstDay, days } = calendar;
+    const { statusBefore, statusDeltas } = this.prepared;
+    const [before, rows] = await this.read(() => [
+      statusBefore.get(orgId, firstDay) as number,
+      statusDeltas.all(orgId, firstDay, firstDay + days) as Array<[number, number]>,
+    ]);
+    return countsFromDeltas(before, rows, firstDay, days);
   }
 
   // Every org request reads its org, and the invite check runs on every invite screen: prepared.
