@@ -5,7 +5,7 @@ import { verifyWebhookSignature } from '../src/index.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
 import { BACKENDS } from './support/backends.js';
-import { perLicensePlan } from './support/fixtures.js';
+import { makeOrg, perLicensePlan, tieredPlan } from './support/fixtures.js';
 import {
   eventually,
   type HookReceiver,
@@ -308,7 +308,42 @@ for (const make of BACKENDS) {
       expect((await alerts()).alerts).toHaveLength(2);
     });
 
+    it('raises on the background round an alert that only time makes due, with no change to trigger it', async () => {
+      // Status presence, average: 60 members whose activation on 20 September was recorded on the
+      // 10th. Nothing changes afterwards, yet by the 25th the projected average passes 95 % of 20.
+      // This test's rounds are the only ones: another instance's would skip them (the round's lock).
+      await background?.stop();
+      background = undefined;
+      let clock = Date.parse('2026-09-10T08:00:00Z');
+      await store.createOrg(
+        makeOrg({
+          id: org,
+          counting: { presence: 'status', aggregation: 'average' },
+          plan: tieredPlan(20),
+          fairUseCap: null,
+        }),
+        clock,
+      );
+      for (let m = 0; m < 60; m++) {
+        await store.putMember(org, { id: `user-${m}` }, clock);
+        await store.appendStatus(org, `user-${m}`, 'active', Date.parse('2026-09-20T08:00:00Z'), clock);
+      }
+      const rounds = startBackground({ store, now: () => clock, closeEveryMs: 3_600_000 });
+      try {
+        await rounds.closeDue();
+        expect(await store.raisedAlertKinds(org, '2026-09')).toEqual([]);
+        clock = Date.parse('2026-09-25T12:00:00Z');
+        await rounds.closeDue();
+        expect(await store.raisedAlertKinds(org, '2026-09')).toEqual(['approaching']);
+      } finally {
+        await rounds.stop();
+      }
+    });
+
     it('closes months automatically after the grace period, never earlier, and keeps late events apart', async () => {
+      // This test's rounds are the only ones: another instance's would skip them (the round's lock).
+      await background?.stop();
+      background = undefined;
       // Created on 2026-09-10: August ended before the org existed and stays open.
       let clock = Date.parse('2026-09-10T08:00:00Z');
       const closing = startBackground({ store, now: () => clock, closeEveryMs: 3_600_000 });

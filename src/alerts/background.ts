@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import { closeDueMonths } from '../usage/statements.js';
+import { evaluateAlerts } from './alerts-service.js';
 import { createSender, type SenderOptions } from './channels.js';
 import { Outbox, type RetryPolicy } from './outbox.js';
 
@@ -20,12 +21,12 @@ export interface BackgroundOptions extends SenderOptions {
 }
 
 /**
- * The work a server does besides answering requests: the outbox, automatic month closing and
- * dropping old rate-limit counts.
+ * The work a server does besides answering requests: the outbox, automatic month closing, a round
+ * of alert evaluation over every org, and dropping old rate-limit counts.
  */
 export interface Background {
   readonly outbox: Outbox;
-  /** Closes the months due now; also run on a timer. */
+  /** Closes the months due now and raises the alerts due now; also run on a timer. */
   closeDue(): Promise<{ org: string; month: string }[]>;
   stop(): Promise<void>;
 }
@@ -57,6 +58,9 @@ export function startBackground(options: BackgroundOptions): Background {
       let closed: { org: string; month: string }[] = [];
       await options.store.exclusively('seatmeter:auto-close', async () => {
         closed = await closeDueMonths(options.store, now());
+        // Alerts that time alone makes due: days pass and the month's figures move (under
+        // `average`, and with status changes recorded ahead) with no change to evaluate them on.
+        for (const org of await options.store.listOrgs()) await evaluateAlerts(options.store, org, now());
         // Rate-limit counts of windows long gone (kept in the database when it is shared).
         await options.store.pruneRateLimits(Date.now() - 60_000);
       });
