@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
-import { ConflictError, NotFoundError } from '../src/core/errors.js';
+import { ConflictError, FairUseCapError, NotFoundError } from '../src/core/errors.js';
 import { statusDailyCounts } from '../src/core/presence.js';
 import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
@@ -439,6 +439,28 @@ for (const make of BACKENDS) {
         });
       }
       expect((await store.activityCounts(org.id, calendar)).some((c) => c > 0)).toBe(true);
+    });
+
+    it('lets only one of two invites at the fair-use cap minus one through, and none for a taken id', async () => {
+      for (const id of ['ann', 'bob'])
+        await store.invite(org.id, { id, email: `${id}@acme.example` }, 3, NOW);
+      const results = await Promise.allSettled(
+        ['cyd', 'dee'].map((id) => store.invite(org.id, { id, email: `${id}@acme.example` }, 3, NOW)),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(refused.reason).toBeInstanceOf(FairUseCapError);
+      expect(await store.activeAndInvited(org.id)).toBe(3);
+      expect((await store.listMembers(org.id)).map((m) => m.status)).toEqual([
+        'invited',
+        'invited',
+        'invited',
+      ]);
+      await expect(
+        store.invite(org.id, { id: 'ann', email: 'ann2@acme.example' }, null, NOW),
+      ).rejects.toMatchObject({
+        code: 'member_exists',
+      });
     });
 
     it('keeps the status-presence daily counts equal to a recount from the histories, through a timezone change', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Expression, type Kysely, Migrator, type SqlBool, sql, type Transaction } from 'kysely';
 import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar.js';
-import { ConflictError, NotFoundError } from '../core/errors.js';
+import { ConflictError, FairUseCapError, NotFoundError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
 import { activeDayRuns, addRunDeltas, countsFromDeltas, statusDeltas } from '../core/presence.js';
 import type { Rational } from '../core/rational.js';
@@ -288,83 +288,107 @@ export abstract class KyselyStore implements Store {
   }
 
   async putMember(orgId: string, input: MemberInput, now: number): Promise<Member> {
-    return this.db.transaction().execute(async (trx) => {
-      const existing = await trx
+    return this.db.transaction().execute((trx) => this.putMemberIn(trx, orgId, input, now));
+  }
+
+  private async putMemberIn(
+    trx: Transaction<Database>,
+    orgId: string,
+    input: MemberInput,
+    now: number,
+  ): Promise<Member> {
+    const existing = await trx
+      .selectFrom('members')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', input.id)
+      .executeTakeFirst();
+    const email = input.email === undefined ? (existing?.email ?? null) : input.email;
+    const emailLower = email === null ? null : email.toLowerCase();
+    if (emailLower !== null) {
+      const holder = await trx
         .selectFrom('members')
-        .selectAll()
+        .select('member_id')
+        .where('org_id', '=', orgId)
+        .where('email_lower', '=', emailLower)
+        .where('member_id', '!=', input.id)
+        .executeTakeFirst();
+      if (holder)
+        throw new ConflictError('email_taken', `member '${holder.member_id}' has the email ${email}`);
+    }
+    const name = input.name === undefined ? (existing?.name ?? null) : input.name;
+    const kind = input.kind ?? (existing?.kind as MemberKind | undefined) ?? 'person';
+    if (existing) {
+      await trx
+        .updateTable('members')
+        .set({ email, email_lower: emailLower, name, kind, updated_at: now })
         .where('org_id', '=', orgId)
         .where('member_id', '=', input.id)
-        .executeTakeFirst();
-      const email = input.email === undefined ? (existing?.email ?? null) : input.email;
-      const emailLower = email === null ? null : email.toLowerCase();
-      if (emailLower !== null) {
-        const holder = await trx
-          .selectFrom('members')
-          .select('member_id')
-          .where('org_id', '=', orgId)
-          .where('email_lower', '=', emailLower)
-          .where('member_id', '!=', input.id)
-          .executeTakeFirst();
-        if (holder)
-          throw new ConflictError('email_taken', `member '${holder.member_id}' has the email ${email}`);
-      }
-      const name = input.name === undefined ? (existing?.name ?? null) : input.name;
-      const kind = input.kind ?? (existing?.kind as MemberKind | undefined) ?? 'person';
-      if (existing) {
+        .execute();
+    } else {
+      await trx
+        .insertInto('members')
+        .values({
+          org_id: orgId,
+          member_id: input.id,
+          email,
+          email_lower: emailLower,
+          name,
+          kind,
+          status: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    }
+    if (input.projects) await replaceLinks(trx, 'projects', orgId, input.id, input.projects);
+    if (input.teams) await replaceLinks(trx, 'teams', orgId, input.id, input.teams);
+    if (input.aliases) {
+      await trx.deleteFrom('aliases').where('org_id', '=', orgId).where('member_id', '=', input.id).execute();
+      for (const part of chunks(input.aliases)) {
         await trx
-          .updateTable('members')
-          .set({ email, email_lower: emailLower, name, kind, updated_at: now })
-          .where('org_id', '=', orgId)
-          .where('member_id', '=', input.id)
-          .execute();
-      } else {
-        await trx
-          .insertInto('members')
-          .values({
-            org_id: orgId,
-            member_id: input.id,
-            email,
-            email_lower: emailLower,
-            name,
-            kind,
-            status: null,
-            created_at: now,
-            updated_at: now,
-          })
+          .insertInto('aliases')
+          .values(
+            part.map((a) => ({
+              org_id: orgId,
+              source: a.source,
+              external_id: a.externalId,
+              member_id: input.id,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(['org_id', 'source', 'external_id']).doUpdateSet({ member_id: input.id }),
+          )
           .execute();
       }
-      if (input.projects) await replaceLinks(trx, 'projects', orgId, input.id, input.projects);
-      if (input.teams) await replaceLinks(trx, 'teams', orgId, input.id, input.teams);
-      if (input.aliases) {
-        await trx
-          .deleteFrom('aliases')
-          .where('org_id', '=', orgId)
-          .where('member_id', '=', input.id)
-          .execute();
-        for (const part of chunks(input.aliases)) {
-          await trx
-            .insertInto('aliases')
-            .values(
-              part.map((a) => ({
-                org_id: orgId,
-                source: a.source,
-                external_id: a.externalId,
-                member_id: input.id,
-              })),
-            )
-            .onConflict((oc) =>
-              oc.columns(['org_id', 'source', 'external_id']).doUpdateSet({ member_id: input.id }),
-            )
-            .execute();
-        }
-      }
-      return readMember(trx, orgId, input.id) as Promise<Member>;
-    });
+    }
+    return readMember(trx, orgId, input.id) as Promise<Member>;
   }
 
   async getMember(orgId: string, memberId: string): Promise<Member | undefined> {
     return readMember(this.db, orgId, memberId);
   }
+
+  async invite(orgId: string, input: MemberInput, fairUseCap: number | null, now: number): Promise<Member> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.inviteLock(trx, orgId);
+      const org = await trx
+        .selectFrom('orgs')
+        .select('active_invited')
+        .where('org_id', '=', orgId)
+        .executeTakeFirst();
+      if (!org) throw new NotFoundError('org', orgId);
+      if (fairUseCap !== null && Number(org.active_invited) >= fairUseCap)
+        throw new FairUseCapError(fairUseCap);
+      if (await readMember(trx, orgId, input.id))
+        throw new ConflictError('member_exists', `member '${input.id}' exists already`);
+      await this.putMemberIn(trx, orgId, input, now);
+      return this.appendStatusIn(trx, orgId, input.id, 'invited', now, now);
+    });
+  }
+
+  /** Taken first by an invite: one invite of the org at a time (PostgreSQL locks here). */
+  protected async inviteLock(_trx: Transaction<Database>, _orgId: string): Promise<void> {}
 
   async appendStatus(
     orgId: string,
@@ -373,100 +397,109 @@ export abstract class KyselyStore implements Store {
     at: number,
     now: number,
   ): Promise<Member> {
-    return this.db.transaction().execute(async (trx) => {
-      // As a batch does: a change of the org's timezone (which rebuilds the status deltas) waits.
-      await this.batchLock(trx, orgId);
-      // The member's row is locked first: an ingest adding its seats waits, or is waited for.
-      const exists = await trx
-        .selectFrom('members')
-        .select(['member_id', 'status'])
-        .where('org_id', '=', orgId)
-        .where('member_id', '=', memberId)
-        .$if(this.rowLocks, (q) => q.forUpdate())
-        .executeTakeFirst();
-      if (!exists) throw new NotFoundError('member', memberId);
-      const history = await trx
-        .selectFrom('status_changes')
-        .select(['status', 'at', 'seq'])
-        .where('org_id', '=', orgId)
-        .where('member_id', '=', memberId)
-        .orderBy('at')
-        .orderBy('seq')
-        .execute();
-      // Among changes at one instant the last recorded wins, so each change gets the next seq.
-      const seq = history.reduce((max, c) => Math.max(max, Number(c.seq)), 0) + 1;
+    return this.db.transaction().execute((trx) => this.appendStatusIn(trx, orgId, memberId, status, at, now));
+  }
+
+  private async appendStatusIn(
+    trx: Transaction<Database>,
+    orgId: string,
+    memberId: string,
+    status: MemberStatus,
+    at: number,
+    now: number,
+  ): Promise<Member> {
+    // As a batch does: a change of the org's timezone (which rebuilds the status deltas) waits.
+    await this.batchLock(trx, orgId);
+    // The member's row is locked first: an ingest adding its seats waits, or is waited for.
+    const exists = await trx
+      .selectFrom('members')
+      .select(['member_id', 'status'])
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .$if(this.rowLocks, (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!exists) throw new NotFoundError('member', memberId);
+    const history = await trx
+      .selectFrom('status_changes')
+      .select(['status', 'at', 'seq'])
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .orderBy('at')
+      .orderBy('seq')
+      .execute();
+    // Among changes at one instant the last recorded wins, so each change gets the next seq.
+    const seq = history.reduce((max, c) => Math.max(max, Number(c.seq)), 0) + 1;
+    await trx
+      .insertInto('status_changes')
+      .values({ org_id: orgId, member_id: memberId, at, seq, status, recorded_at: now })
+      .execute();
+    const latest = await trx
+      .selectFrom('status_changes')
+      .select('status')
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .orderBy('at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    await trx
+      .updateTable('members')
+      .set({ status: latest.status, updated_at: now })
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .execute();
+    // A deactivated member holds no seat under `activity` presence, on any of its days.
+    const was = exists.status === 'deactivated';
+    const is = latest.status === 'deactivated';
+    if (is && !was) {
       await trx
-        .insertInto('status_changes')
-        .values({ org_id: orgId, member_id: memberId, at, seq, status, recorded_at: now })
-        .execute();
-      const latest = await trx
-        .selectFrom('status_changes')
-        .select('status')
+        .updateTable('day_seats')
+        .set({ seats: sql`seats - 1` })
         .where('org_id', '=', orgId)
-        .where('member_id', '=', memberId)
-        .orderBy('at', 'desc')
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirstOrThrow();
+        .where('day', 'in', (eb) =>
+          eb
+            .selectFrom('member_days')
+            .select('day')
+            .where('org_id', '=', orgId)
+            .where('member_id', '=', memberId),
+        )
+        .execute();
+    } else if (was && !is) {
+      // Back from deactivated: a day it alone had activity on may have no row yet.
       await trx
-        .updateTable('members')
-        .set({ status: latest.status, updated_at: now })
-        .where('org_id', '=', orgId)
-        .where('member_id', '=', memberId)
+        .insertInto('day_seats')
+        .columns(['org_id', 'day', 'seats'])
+        .expression((eb) =>
+          eb
+            .selectFrom('member_days')
+            .select(['org_id', 'day', sql<number>`1`.as('seats')])
+            .where('org_id', '=', orgId)
+            .where('member_id', '=', memberId),
+        )
+        .onConflict((oc) =>
+          oc.columns(['org_id', 'day']).doUpdateSet({ seats: sql`day_seats.seats + excluded.seats` }),
+        )
         .execute();
-      // A deactivated member holds no seat under `activity` presence, on any of its days.
-      const was = exists.status === 'deactivated';
-      const is = latest.status === 'deactivated';
-      if (is && !was) {
-        await trx
-          .updateTable('day_seats')
-          .set({ seats: sql`seats - 1` })
-          .where('org_id', '=', orgId)
-          .where('day', 'in', (eb) =>
-            eb
-              .selectFrom('member_days')
-              .select('day')
-              .where('org_id', '=', orgId)
-              .where('member_id', '=', memberId),
-          )
-          .execute();
-      } else if (was && !is) {
-        // Back from deactivated: a day it alone had activity on may have no row yet.
-        await trx
-          .insertInto('day_seats')
-          .columns(['org_id', 'day', 'seats'])
-          .expression((eb) =>
-            eb
-              .selectFrom('member_days')
-              .select(['org_id', 'day', sql<number>`1`.as('seats')])
-              .where('org_id', '=', orgId)
-              .where('member_id', '=', memberId),
-          )
-          .onConflict((oc) =>
-            oc.columns(['org_id', 'day']).doUpdateSet({ seats: sql`day_seats.seats + excluded.seats` }),
-          )
-          .execute();
-      }
-      // The member's runs of active days before and after the change move the status deltas.
-      const { timezone } = await trx
-        .selectFrom('orgs')
-        .select('timezone')
-        .where('org_id', '=', orgId)
-        .executeTakeFirstOrThrow();
-      const mapper = new DayMapper(timezone);
-      const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
-      const before = history.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at) }));
-      const deltas = new Map<number, number>();
-      addRunDeltas(deltas, activeDayRuns(before, epochDayOf), -1);
-      addRunDeltas(deltas, activeDayRuns([...before, { status, at }], epochDayOf), 1);
-      await addStatusDeltas(trx, orgId, deltas);
-      // The org row last, as in ingest: the two never wait on each other in opposite orders.
-      const counted = (status: string | null) => status === 'active' || status === 'invited';
-      if (counted(exists.status) !== counted(latest.status)) {
-        await adjustActiveInvited(trx, orgId, counted(latest.status) ? 1 : -1);
-      }
-      return readMember(trx, orgId, memberId) as Promise<Member>;
-    });
+    }
+    // The member's runs of active days before and after the change move the status deltas.
+    const { timezone } = await trx
+      .selectFrom('orgs')
+      .select('timezone')
+      .where('org_id', '=', orgId)
+      .executeTakeFirstOrThrow();
+    const mapper = new DayMapper(timezone);
+    const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
+    const before = history.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at) }));
+    const deltas = new Map<number, number>();
+    addRunDeltas(deltas, activeDayRuns(before, epochDayOf), -1);
+    addRunDeltas(deltas, activeDayRuns([...before, { status, at }], epochDayOf), 1);
+    await addStatusDeltas(trx, orgId, deltas);
+    // The org row last, as in ingest: the two never wait on each other in opposite orders.
+    const counted = (status: string | null) => status === 'active' || status === 'invited';
+    if (counted(exists.status) !== counted(latest.status)) {
+      await adjustActiveInvited(trx, orgId, counted(latest.status) ? 1 : -1);
+    }
+    return readMember(trx, orgId, memberId) as Promise<Member>;
   }
 
   async ingest(org: Org, events: readonly ValidEvent[], now: number): Promise<IngestResult> {

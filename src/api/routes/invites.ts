@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DayMapper, monthOfInstant } from '../../core/calendar.js';
-import { ConflictError, FairUseCapError } from '../../core/errors.js';
+import { FairUseCapError } from '../../core/errors.js';
 import { type InviteCheck, inviteCheck } from '../../core/invite.js';
 import { allowance } from '../../core/plans.js';
 import type { Org } from '../../core/types.js';
@@ -67,10 +67,9 @@ export const inviteRoutes =
         if (result.decision === 'blocked') throw new FairUseCapError(org.fairUseCap as number);
         const { email, name, projects } = request.body;
         const id = request.body.id ?? email.toLowerCase();
-        if (await ctx.store.getMember(org.id, id))
-          throw new ConflictError('member_exists', `member '${id}' exists already`);
         const now = ctx.now();
-        await ctx.store.putMember(
+        // The store checks the cap again, one invite at a time: this check may be outrun.
+        const member = await ctx.store.invite(
           org.id,
           {
             id,
@@ -78,9 +77,9 @@ export const inviteRoutes =
             ...(name === undefined ? {} : { name }),
             ...(projects === undefined ? {} : { projects }),
           },
+          org.fairUseCap,
           now,
         );
-        const member = await ctx.store.appendStatus(org.id, id, 'invited', now, now);
         await ctx.changed(org);
         return reply.code(201).send({ member: memberView(member), check: result });
       },

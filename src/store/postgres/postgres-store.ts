@@ -68,6 +68,12 @@ export class PostgresStore extends KyselyStore {
     await sql`select pg_advisory_xact_lock_shared(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
   }
 
+  // One invite of an org at a time, across every instance: the cap check and the new member are
+  // one step.
+  protected override async inviteLock(trx: Transaction<Database>, orgId: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:invite:${orgId}`}))`.execute(trx);
+  }
+
   // A change of the org's timezone takes the same lock exclusive, like a closing.
   protected override async orgLock(trx: Transaction<Database>, orgId: string): Promise<void> {
     await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
