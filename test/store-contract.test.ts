@@ -180,6 +180,29 @@ for (const make of BACKENDS) {
       expect((await store.activityCounts('acme', cal))[2]).toBe(2);
     });
 
+    it('adds up one member-day-source whether its events name the member or an alias of it', async () => {
+      await store.putMember(
+        'acme',
+        { id: 'curtis', aliases: [{ source: 'adversus', externalId: '4711' }] },
+        NOW,
+      );
+      const result = await store.ingest(
+        org,
+        batch([
+          { id: 'b1', member: '4711', source: 'adversus', occurredAt: '2026-09-03T10:00:00+02:00' },
+          { id: 'b2', member: 'curtis', source: 'adversus', occurredAt: '2026-09-03T11:00:00+02:00' },
+          { id: 'b3', member: '4711', source: 'adversus', occurredAt: '2026-09-03T12:00:00+02:00' },
+        ]),
+        NOW,
+      );
+      expect(result).toEqual({ accepted: 3, duplicates: 0, late: 0 });
+      const cal = monthCalendar('2026-09', org.timezone);
+      expect(await store.activityRows('acme', cal)).toEqual([
+        { member: 'curtis', day: 2, source: 'adversus', events: 3 },
+      ]);
+      expect((await store.activityCounts('acme', cal))[2]).toBe(1);
+    });
+
     it('stores events of a closed month as late without touching its counts', async () => {
       const cal = monthCalendar('2026-08', org.timezone);
       await store.ingest(

@@ -539,6 +539,16 @@ export abstract class KyselyStore implements Store {
           used = [...usedPairs].map((n) => pairs.list[n] as SourcePair);
         }
         const newPersons = await this.resolveMembers(trx, orgId, used, now);
+        // Pairs that resolved to one member of one source (an alias and the member's own id) share
+        // one activity row: each pair's row is numbered by the first such pair.
+        const rowOf = new Int32Array(pairs.list.length);
+        const firstOf = new Map<string, number>();
+        pairs.list.forEach((p, n) => {
+          const key = `${p.memberId}\u0000${p.source}`;
+          const first = firstOf.get(key) ?? n;
+          firstOf.set(key, first);
+          rowOf[n] = first;
+        });
 
         const mapper = new DayMapper(org.timezone);
         const perDay = new Map<number, Database['activity_days']>();
@@ -573,8 +583,8 @@ export abstract class KyselyStore implements Store {
             latePerMonth.set(lastMonth, (latePerMonth.get(lastMonth) ?? 0) + 1);
             continue;
           }
-          // One activity row per (day, source, member): the pair is the source and member.
-          const key = day * width + pair;
+          // One activity row per (day, member, source).
+          const key = day * width + (rowOf[pair] as number);
           const agg = perDay.get(key);
           if (agg) agg.events++;
           else perDay.set(key, { org_id: orgId, day, member_id: memberId, source: e.source, events: 1 });
