@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH, validateBatch } from './validate-batch.js';
+import { epochDayOfDate } from '../core/calendar.js';
+import { commonInstant, INSTANT_RE, MAX_BATCH, validateBatch } from './validate-batch.js';
 
 const NOW = Date.parse('2026-09-15T10:00:00Z');
 
@@ -71,5 +73,57 @@ describe('validateBatch', () => {
     }));
     expect(validateBatch(many, NOW)).toMatchObject({ ok: false, issues: [{ field: 'events' }] });
     expect(validateBatch({}, NOW)).toMatchObject({ ok: false, issues: [{ field: 'events' }] });
+  });
+
+  it('reads common instants by hand exactly as the regular checks and Date.parse do', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    const part = (max: number, width = 2) => fc.integer({ min: 0, max }).map((n) => pad(n, width));
+    const instant = fc
+      .record({
+        year: fc.oneof(part(9999, 4), fc.constantFrom('2024', '2026', '2100', '1900', '0099', '0100')),
+        month: part(13),
+        day: part(32),
+        t: fc.constantFrom('T', 't', ' '),
+        hour: part(25),
+        minute: part(61),
+        second: fc.option(part(61), { nil: undefined }),
+        fraction: fc.option(fc.stringMatching(/^\d{0,11}$/), { nil: undefined }),
+        zone: fc.oneof(
+          fc.constantFrom('Z', 'z', '', 'Zz'),
+          fc
+            .record({
+              sign: fc.constantFrom('+', '-'),
+              h: part(25),
+              m: part(61),
+              colon: fc.constantFrom(':', ''),
+            })
+            .map((z) => `${z.sign}${z.h}${z.colon}${z.m}`),
+        ),
+      })
+      .map(
+        (p) =>
+          `${p.year}-${p.month}-${p.day}${p.t}${p.hour}:${p.minute}` +
+          (p.second === undefined ? '' : `:${p.second}${p.fraction === undefined ? '' : `.${p.fraction}`}`) +
+          p.zone,
+      );
+    let read = 0;
+    fc.assert(
+      fc.property(instant, (s) => {
+        const fast = commonInstant(s);
+        const regular =
+          INSTANT_RE.test(s) && epochDayOfDate(s.slice(0, 10)) !== undefined && !Number.isNaN(Date.parse(s))
+            ? Date.parse(s)
+            : undefined;
+        if (fast !== undefined) {
+          read++;
+          expect(fast).toBe(regular);
+        }
+        // What the hand reader leaves out still gets the regular checks' answer.
+        const answer = validateBatch([{ id: 'e', source: 's', occurredAt: s }], Number.MAX_SAFE_INTEGER);
+        expect(answer.ok ? answer.events[0]?.at : undefined).toBe(regular);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(read).toBeGreaterThan(100);
   });
 });
