@@ -464,6 +464,24 @@ for (const make of BACKENDS) {
       expect((await store.activityCounts(org.id, calendar)).some((c) => c > 0)).toBe(true);
     });
 
+    it('files a batch under the timezone the org has when the batch runs, not the one its caller read', async () => {
+      const stale = org;
+      await store.updateOrg({ ...org, timezone: 'America/New_York' }, NOW);
+      // 03:30 UTC on the 15th is still the 14th in New York, already the 15th in Copenhagen.
+      const at = Date.parse('2026-09-15T03:30:00Z');
+      await store.ingest(
+        stale,
+        batch([{ id: 'tz1', member: 'newbie', source: 'calls', occurredAt: '2026-09-15T03:30:00Z' }]),
+        at,
+      );
+      const calendar = monthCalendar('2026-09', 'America/New_York');
+      expect((await store.activityRows(org.id, calendar)).map((r) => r.day)).toEqual([13]);
+      expect(await store.statusCounts(org.id, calendar)).toEqual(
+        statusDailyCounts({ calendar, histories: await store.statusHistories(org.id) }, calendar.days - 1),
+      );
+      expect((await store.statusCounts(org.id, calendar))[13]).toBe(1);
+    });
+
     it('lets only one of two invites at the fair-use cap minus one through, and none for a taken id', async () => {
       for (const id of ['ann', 'bob'])
         await store.invite(org.id, { id, email: `${id}@acme.example` }, 3, NOW);

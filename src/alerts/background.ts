@@ -60,7 +60,10 @@ export function startBackground(options: BackgroundOptions): Background {
         closed = await closeDueMonths(options.store, now());
         // Alerts that time alone makes due: days pass and the month's figures move (under
         // `average`, and with status changes recorded ahead) with no change to evaluate them on.
-        for (const org of await options.store.listOrgs()) await evaluateAlerts(options.store, org, now());
+        // One org failing is reported and does not stop the others.
+        for (const org of await options.store.listOrgs()) {
+          await evaluateAlerts(options.store, org, now()).catch((error) => options.onError?.(error));
+        }
         // Rate-limit counts of windows long gone (kept in the database when it is shared).
         await options.store.pruneRateLimits(Date.now() - 60_000);
       });

@@ -225,22 +225,22 @@ export function statusDeltas(
 }
 
 /**
- * The daily counts of the `days` days from `firstDay` on, from per-day deltas: `before` is the sum
- * of the deltas of earlier days, `inMonth` the deltas of days in the range.
+ * The daily counts of the `days` days from `firstDay` on, from per-day deltas: those of earlier
+ * days add up to the count the range starts from, later ones are ignored.
  */
 export function countsFromDeltas(
-  before: number,
-  inMonth: Iterable<readonly [number, number]>,
+  deltas: Iterable<readonly [number, number]>,
   firstDay: number,
   days: number,
 ): number[] {
   const step = new Array<number>(days).fill(0);
-  for (const [day, delta] of inMonth) {
+  let running = 0;
+  for (const [day, delta] of deltas) {
     const i = day - firstDay;
-    if (i >= 0 && i < days) step[i] = (step[i] as number) + delta;
+    if (i < 0) running += delta;
+    else if (i < days) step[i] = (step[i] as number) + delta;
   }
   const counts = new Array<number>(days);
-  let running = before;
   for (let i = 0; i < days; i++) {
     running += step[i] as number;
     counts[i] = running;

@@ -126,4 +126,22 @@ describe('validateBatch', () => {
     );
     expect(read).toBeGreaterThan(100);
   });
+
+  it('refuses ids, members and sources holding a lone surrogate, which no database can store', () => {
+    const r = validateBatch(
+      [
+        { id: 'a\ud800', source: 'calls', occurredAt: '2026-09-01T10:00:00Z' },
+        { id: 'b', member: 'm\udc00', source: 'calls', occurredAt: '2026-09-01T10:00:00Z' },
+        { id: 'c', member: 'emoji \ud83d\ude00', source: 'calls', occurredAt: '2026-09-01T10:00:00Z' },
+      ],
+      NOW,
+    );
+    expect(r).toEqual({
+      ok: false,
+      issues: [
+        { index: 0, field: 'id', message: 'must be valid Unicode text (it holds a lone surrogate)' },
+        { index: 1, field: 'member', message: 'must be valid Unicode text (it holds a lone surrogate)' },
+      ],
+    });
+  });
 });

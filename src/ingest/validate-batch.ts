@@ -60,6 +60,9 @@ export function validateBatch(events: unknown, now: number): BatchResult {
   return issues.length === 0 ? { ok: true, events: valid } : { ok: false, issues };
 }
 
+/** `String.prototype.isWellFormed` (Node 20; not yet in TypeScript's ES2023 library). */
+const isWellFormed = (v: string): boolean => (v as string & { isWellFormed(): boolean }).isWellFormed();
+
 /** A string field: absent (or null) is allowed unless required; else 1 to 200 characters. */
 function text(
   e: Record<string, unknown>,
@@ -69,7 +72,13 @@ function text(
   issues: FieldIssue[],
 ): string | undefined {
   const v = e[field];
-  if (typeof v === 'string' && v.length > 0 && v.length <= MAX_ID) return v;
+  if (typeof v === 'string' && v.length > 0 && v.length <= MAX_ID) {
+    // A lone UTF-16 surrogate cannot be stored (the databases turn it into U+FFFD), so two
+    // different ids could come back as one.
+    if (isWellFormed(v)) return v;
+    issues.push({ index, field, message: 'must be valid Unicode text (it holds a lone surrogate)' });
+    return undefined;
+  }
   if (v === undefined || v === null) {
     if (required) issues.push({ index, field, message: 'is required' });
     return undefined;

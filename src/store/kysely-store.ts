@@ -371,6 +371,8 @@ export abstract class KyselyStore implements Store {
 
   async invite(orgId: string, input: MemberInput, fairUseCap: number | null, now: number): Promise<Member> {
     return this.db.transaction().execute(async (trx) => {
+      // The org's shared lock first, as every batch and status change takes it, then the invites'.
+      await this.batchLock(trx, orgId);
       await this.inviteLock(trx, orgId);
       const org = await trx
         .selectFrom('orgs')
@@ -518,6 +520,13 @@ export abstract class KyselyStore implements Store {
       this.db.transaction().execute(async (trx) => {
         const orgId = org.id;
         await this.batchLock(trx, orgId);
+        // The timezone as it stands under the lock: `org` may have been read before a change of it.
+        const stored = await trx
+          .selectFrom('orgs')
+          .select('timezone')
+          .where('org_id', '=', orgId)
+          .executeTakeFirst();
+        if (stored === undefined) throw new NotFoundError('org', orgId);
         const closed = new Set(await closedMonthsOf(trx, orgId));
         const known = await this.insertEvents(trx, orgId, ids);
         // Only when some id was known or repeated: which events count. A repeated id inside one
@@ -550,7 +559,7 @@ export abstract class KyselyStore implements Store {
           rowOf[n] = first;
         });
 
-        const mapper = new DayMapper(org.timezone);
+        const mapper = new DayMapper(stored.timezone);
         const perDay = new Map<number, Database['activity_days']>();
         const latePerMonth = new Map<string, number>();
         const memberProjects = new Map<string, Database['member_projects']>();
@@ -853,22 +862,14 @@ export abstract class KyselyStore implements Store {
   }
 
   async statusCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
+    // One statement, so one snapshot: the deltas of the days before the month come summed into
+    // one row (dated the day before it), the month's days as they are.
     const { firstDay, days } = calendar;
-    const before = await this.db
-      .selectFrom('status_day_deltas')
-      .select((eb) => eb.fn.sum<number>('delta').as('sum'))
-      .where('org_id', '=', orgId)
-      .where('day', '<', firstDay)
-      .executeTakeFirst();
-    const rows = await this.db
-      .selectFrom('status_day_deltas')
-      .select(['day', 'delta'])
-      .where('org_id', '=', orgId)
-      .where('day', '>=', firstDay)
-      .where('day', '<', firstDay + days)
-      .execute();
+    const { rows } = await sql<{ day: number; delta: number }>`select
+        case when day < ${firstDay} then ${firstDay - 1} else day end as day, sum(delta) as delta
+      from status_day_deltas where ${sql.ref('org_id')} = ${orgId} and day < ${firstDay + days}
+      group by 1`.execute(this.db);
     return countsFromDeltas(
-      Number(before?.sum ?? 0),
       rows.map((r) => [Number(r.day), Number(r.delta)] as const),
       firstDay,
       days,

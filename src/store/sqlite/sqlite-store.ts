@@ -43,7 +43,6 @@ export class SqliteStore extends KyselyStore {
         upsertActivity: SQLite.Statement;
         insertMemberDays: SQLite.Statement;
         daySeats: SQLite.Statement;
-        statusBefore: SQLite.Statement;
         statusDeltas: SQLite.Statement;
         org: SQLite.Statement;
         inviteFacts: SQLite.Statement;
@@ -96,11 +95,11 @@ export class SqliteStore extends KyselyStore {
       daySeats: reads
         .prepare('SELECT day, seats FROM day_seats WHERE org_id = ? AND day >= ? AND day < ?')
         .raw(),
-      statusBefore: reads
-        .prepare('SELECT COALESCE(SUM(delta), 0) FROM status_day_deltas WHERE org_id = ? AND day < ?')
-        .pluck(),
       statusDeltas: reads
-        .prepare('SELECT day, delta FROM status_day_deltas WHERE org_id = ? AND day >= ? AND day < ?')
+        .prepare(
+          `SELECT CASE WHEN day < ? THEN ? ELSE day END AS day, SUM(delta) AS delta FROM status_day_deltas
+           WHERE org_id = ? AND day < ? GROUP BY 1`,
+        )
         .raw(),
       org: reads.prepare('SELECT * FROM orgs WHERE org_id = ?'),
       inviteFacts: reads.prepare(
@@ -182,12 +181,13 @@ export class SqliteStore extends KyselyStore {
 
   override async statusCounts(orgId: string, calendar: MonthCalendar): Promise<number[]> {
     const { firstDay, days } = calendar;
-    const { statusBefore, statusDeltas } = this.prepared;
-    const [before, rows] = await this.read(() => [
-      statusBefore.get(orgId, firstDay) as number,
-      statusDeltas.all(orgId, firstDay, firstDay + days) as Array<[number, number]>,
-    ]);
-    return countsFromDeltas(before, rows, firstDay, days);
+    const rows = await this.read(
+      () =>
+        this.prepared.statusDeltas.all(firstDay, firstDay - 1, orgId, firstDay + days) as Array<
+          [number, number]
+        >,
+    );
+    return countsFromDeltas(rows, firstDay, days);
   }
 
   // Every org request reads its org, and the invite check runs on every invite screen: prepared.
