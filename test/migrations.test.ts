@@ -6,7 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
-import { statusDailyCounts } from '../src/core/presence.js';
+import { dailyCounts, statusSeats } from '../src/core/presence.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
 import { openStore } from '../src/store/open-store.js';
@@ -113,7 +113,10 @@ for (const [name, open] of databases) {
         const calendar = monthCalendar('2026-09', 'Europe/Copenhagen');
         const counts = await store.statusCounts('acme', calendar);
         expect(counts).toEqual(
-          statusDailyCounts({ calendar, histories: await store.statusHistories('acme') }, calendar.days - 1),
+          dailyCounts(
+            statusSeats({ calendar, histories: await store.statusHistories('acme') }),
+            calendar.days,
+          ),
         );
         // ann on the 1st to the 11th (revoked at 00:00 local on the 11th), cyd from the 20th.
         expect(counts.slice(9, 12)).toEqual([1, 0, 0]);

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
 import { ConflictError, FairUseCapError, NotFoundError } from '../src/core/errors.js';
-import { statusDailyCounts } from '../src/core/presence.js';
+import { dailyCounts, statusSeats } from '../src/core/presence.js';
 import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
@@ -477,7 +477,7 @@ for (const make of BACKENDS) {
       const calendar = monthCalendar('2026-09', 'America/New_York');
       expect((await store.activityRows(org.id, calendar)).map((r) => r.day)).toEqual([13]);
       expect(await store.statusCounts(org.id, calendar)).toEqual(
-        statusDailyCounts({ calendar, histories: await store.statusHistories(org.id) }, calendar.days - 1),
+        dailyCounts(statusSeats({ calendar, histories: await store.statusHistories(org.id) }), calendar.days),
       );
       expect((await store.statusCounts(org.id, calendar))[13]).toBe(1);
     });
@@ -517,7 +517,7 @@ for (const make of BACKENDS) {
           const calendar = monthCalendar(month, zone);
           expect([month, await store.statusCounts(org.id, calendar)]).toEqual([
             month,
-            statusDailyCounts({ calendar, histories }, calendar.days - 1),
+            dailyCounts(statusSeats({ calendar, histories }), calendar.days),
           ]);
         }
       };

@@ -35,7 +35,6 @@ export {
   type StatusHistory,
   sortHistory,
   statusAt,
-  statusDailyCounts,
   statusDeltas,
   statusSeats,
 } from './presence.js';

@@ -132,52 +132,6 @@ export function statusSeats<K>(input: StatusPresenceInput<K>): SeatDays<K> {
 }
 
 /**
- * The daily counts of `status` presence straight from the histories, up to day index `lastDay`
- * (later days count 0): the same counts as `dailyCounts(statusSeats(...))` without a set of days
- * per member. Each member's active intervals become runs of day indexes, overlapping runs merge
- * (one seat a day, however many intervals touch it), and each run adds one to a difference array.
- */
-export function statusDailyCounts<K>(input: StatusPresenceInput<K>, lastDay: number): number[] {
-  const { calendar } = input;
-  const { bounds, days } = calendar;
-  const monthStart = bounds[0] as number;
-  const monthEnd = bounds[days] as number;
-  const last = Math.min(lastDay, days - 1);
-  const diff = new Array<number>(days + 1).fill(0);
-  for (const { changes } of input.histories) {
-    let runStart = -1;
-    let runEnd = -2;
-    for (const [from, to] of intervalsWithStatus(sortHistory(changes), 'active')) {
-      if (to <= monthStart || from >= monthEnd) continue;
-      const first = from <= monthStart ? 0 : dayIndexIn(calendar, from);
-      const end = Math.min(to >= monthEnd ? days - 1 : dayIndexIn(calendar, to - 1), last);
-      if (first > end) continue;
-      if (first <= runEnd + 1) {
-        runEnd = Math.max(runEnd, end);
-        continue;
-      }
-      if (runStart >= 0) {
-        diff[runStart] = (diff[runStart] as number) + 1;
-        diff[runEnd + 1] = (diff[runEnd + 1] as number) - 1;
-      }
-      runStart = first;
-      runEnd = end;
-    }
-    if (runStart >= 0) {
-      diff[runStart] = (diff[runStart] as number) + 1;
-      diff[runEnd + 1] = (diff[runEnd + 1] as number) - 1;
-    }
-  }
-  const counts = new Array<number>(days);
-  let running = 0;
-  for (let d = 0; d < days; d++) {
-    running += diff[d] as number;
-    counts[d] = running;
-  }
-  return counts;
-}
-
-/**
  * The runs of days (epoch days of the org's local dates, `last` Infinity while the member stays
  * active) on which a member was `active` at some instant, from its history in recorded order;
  * overlapping and adjacent runs are merged, so each day appears in one run at most. `epochDayOf`
