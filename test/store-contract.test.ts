@@ -513,6 +513,10 @@ for (const make of BACKENDS) {
       const months = ['2026-08', '2026-09', '2026-10'];
       const check = async (zone: string) => {
         const histories = await store.statusHistories(org.id);
+        // Each member's current status is the one its history ends with, whatever order it came in.
+        const current = new Map((await store.listMembers(org.id)).map((m) => [m.id, m.status]));
+        for (const h of histories)
+          expect([h.member, current.get(h.member)]).toEqual([h.member, h.changes.at(-1)?.status]);
         for (const month of months) {
           const calendar = monthCalendar(month, zone);
           expect([month, await store.statusCounts(org.id, calendar)]).toEqual([

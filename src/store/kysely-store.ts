@@ -435,15 +435,10 @@ export abstract class KyselyStore implements Store {
       .insertInto('status_changes')
       .values({ org_id: orgId, member_id: memberId, at, seq, status, recorded_at: now })
       .execute();
-    const latest = await trx
-      .selectFrom('status_changes')
-      .select('status')
-      .where('org_id', '=', orgId)
-      .where('member_id', '=', memberId)
-      .orderBy('at', 'desc')
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirstOrThrow();
+    // The status in force after the history's last change: the new one unless it lies earlier
+    // (at one instant the later-recorded change wins, and the new one is recorded last).
+    const last = history.at(-1);
+    const latest = last !== undefined && Number(last.at) > at ? last : { status };
     await trx
       .updateTable('members')
       .set({ status: latest.status, updated_at: now })

@@ -81,7 +81,7 @@ export class PostgresStore extends KyselyStore {
 
   override async closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
+      await this.orgLock(trx, orgId);
       return close();
     });
   }
