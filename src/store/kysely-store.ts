@@ -254,8 +254,9 @@ export abstract class KyselyStore implements Store {
     await trx.deleteFrom('status_day_deltas').where('org_id', '=', orgId).execute();
     const mapper = new DayMapper(timezone);
     const histories = await this.statusHistoriesOf(trx, orgId);
-    await addStatusDeltas(
+    await addPerDay(
       trx,
+      'status_day_deltas',
       orgId,
       statusDeltas(histories, (ms) => mapper.epochDayOf(ms)),
     );
@@ -490,7 +491,7 @@ export abstract class KyselyStore implements Store {
     const deltas = new Map<number, number>();
     addRunDeltas(deltas, activeDayRuns(before, epochDayOf), -1);
     addRunDeltas(deltas, activeDayRuns([...before, { status, at }], epochDayOf), 1);
-    await addStatusDeltas(trx, orgId, deltas);
+    await addPerDay(trx, 'status_day_deltas', orgId, deltas);
     // The org row last, as in ingest: the two never wait on each other in opposite orders.
     const counted = (status: string | null) => status === 'active' || status === 'invited';
     if (counted(exists.status) !== counted(latest.status)) {
@@ -625,7 +626,7 @@ export abstract class KyselyStore implements Store {
         // and the org's count moves last, after every member and seat row, in the same order as a
         // status change takes them.
         if (newPersons > 0) {
-          await addStatusDeltas(trx, orgId, new Map([[mapper.epochDayOf(now), newPersons]]));
+          await addPerDay(trx, 'status_day_deltas', orgId, new Map([[mapper.epochDayOf(now), newPersons]]));
           await adjustActiveInvited(trx, orgId, newPersons);
         }
         return { accepted, duplicates: events.length - accepted, late };
@@ -808,18 +809,7 @@ export abstract class KyselyStore implements Store {
     for (const f of fresh) {
       if (!deactivated.has(f.member_id)) perDay.set(f.day, (perDay.get(f.day) ?? 0) + 1);
     }
-    const seats = [...perDay]
-      .sort((a, b) => a[0] - b[0])
-      .map(([day, n]) => ({ org_id: orgId, day, seats: n }));
-    for (const part of chunks(seats)) {
-      await trx
-        .insertInto('day_seats')
-        .values(part)
-        .onConflict((oc) =>
-          oc.columns(['org_id', 'day']).doUpdateSet({ seats: sql`day_seats.seats + excluded.seats` }),
-        )
-        .execute();
-    }
+    await addPerDay(trx, 'day_seats', orgId, perDay);
   }
 
   /** Inserts member-days, skipping those known, and answers the ones newly stored. */
@@ -1320,20 +1310,24 @@ class SourcePairs {
   }
 }
 
-/** Adds per-day deltas of the `status` presence count (zeros skipped), in day order. */
-async function addStatusDeltas(trx: Db, orgId: string, deltas: ReadonlyMap<number, number>): Promise<void> {
-  const rows = [...deltas]
-    .filter(([, delta]) => delta !== 0)
-    .sort((a, b) => a[0] - b[0])
-    .map(([day, delta]) => ({ org_id: orgId, day, delta }));
+/**
+ * Adds numbers to a per-day count (`day_seats`, the activity seats; `status_day_deltas`, the
+ * changes of the status count), zeros skipped, in day order.
+ */
+async function addPerDay(
+  trx: Db,
+  table: 'day_seats' | 'status_day_deltas',
+  orgId: string,
+  perDay: ReadonlyMap<number, number>,
+): Promise<void> {
+  const column = sql.ref(table === 'day_seats' ? 'seats' : 'delta');
+  const rows = [...perDay].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]);
   for (const part of chunks(rows)) {
-    await trx
-      .insertInto('status_day_deltas')
-      .values(part)
-      .onConflict((oc) =>
-        oc.columns(['org_id', 'day']).doUpdateSet({ delta: sql`status_day_deltas.delta + excluded.delta` }),
-      )
-      .execute();
+    await sql`insert into ${sql.table(table)} ("org_id", "day", ${column})
+      values ${sql.join(part.map(([day, n]) => sql`(${orgId}, ${day}, ${n})`))}
+      on conflict ("org_id", "day") do update set ${column} = ${sql.table(table)}.${column} + excluded.${column}`.execute(
+      trx,
+    );
   }
 }
 
