@@ -25,8 +25,8 @@ function epochDayNow(now: number, zone: string): number {
 
 /**
  * The invite decision from today's seats and the active + invited count. Under `activity` presence
- * both are kept up to date in the store and read at once (this runs on every invite screen); under
- * `status` presence today's seats come from the status histories, through the usage view.
+ * both are read at once (this runs on every invite screen); under `status` presence today's seats
+ * come from the usage view, which reads the stored status counts.
  */
 async function check(ctx: ApiContext, org: Org): Promise<InviteCheck> {
   const now = ctx.now();
