@@ -219,8 +219,13 @@ export function dayIndexIn(calendar: MonthCalendar, instantMs: number): number {
  * keeps the month calendar it used last and only asks the timezone database when an instant falls
  * outside it.
  */
+/** How many months a DayMapper keeps laid out (a few years of history). */
+const MAPPER_MONTHS = 120;
+
 export class DayMapper {
   private last: MonthCalendar | undefined;
+  /** The months laid out so far, by `year * 12 + month - 1` of their first day. */
+  private readonly months = new Map<number, MonthCalendar>();
 
   constructor(readonly zone: string) {}
 
@@ -230,8 +235,25 @@ export class DayMapper {
       const i = dayIndexIn(cal, instantMs);
       if (i >= 0) return cal.firstDay + i;
     }
+    // The local date is within a day of the UTC date (offsets stay within 14 hours), so the local
+    // month is the UTC month or one next to it: a month seen before answers without Luxon.
+    const utc = new Date(instantMs);
+    const key = utc.getUTCFullYear() * 12 + utc.getUTCMonth();
+    for (const k of [key, key - 1, key + 1]) {
+      const known = this.months.get(k);
+      const i = known === undefined ? -1 : dayIndexIn(known, instantMs);
+      if (known !== undefined && i >= 0) {
+        this.last = known;
+        return known.firstDay + i;
+      }
+    }
     const day = epochDayOfInstant(instantMs, this.zone);
-    this.last = monthCalendar(monthOfEpochDay(day), this.zone);
+    const month = monthOfEpochDay(day);
+    const laidOut = monthCalendar(month, this.zone);
+    if (this.months.size >= MAPPER_MONTHS) this.months.clear();
+    const [year, m] = month.split('-').map(Number) as [number, number];
+    this.months.set(year * 12 + m - 1, laidOut);
+    this.last = laidOut;
     return day;
   }
 }
