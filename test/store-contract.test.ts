@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
 import { ConflictError, FairUseCapError, NotFoundError } from '../src/core/errors.js';
@@ -385,6 +386,75 @@ for (const make of BACKENDS) {
       const rows = await store.activityRows(org.id, monthCalendar('2026-09', org.timezone));
       expect(rows.reduce((n, r) => n + r.events, 0)).toBe(90);
     });
+
+    it('answers batches of one org sent at once as if they had been written one after another', async () => {
+      // Concurrent batches of an org are written in groups (one transaction each): every caller
+      // must still get its own counts, as if its batch had run alone after the ones called before.
+      const eventArb = fc.record({
+        id: fc.integer({ min: 0, max: 40 }),
+        // -1: no member (the source's shared member).
+        member: fc.integer({ min: -1, max: 8 }),
+        source: fc.constantFrom('calls', 'deals'),
+        day: fc.integer({ min: 1, max: 4 }),
+      });
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(eventArb, { minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 6 }),
+          async (calls) => {
+            run++;
+            // August is closed in both orgs: day 1 falls in it, so some events are late.
+            const [together, inTurn] = (await Promise.all(
+              ['together', 'in-turn'].map(async (name) => {
+                const o = await store.createOrg(acme({ id: `${name}-${run}` }), NOW);
+                await closeMonth(store, o, '2026-08', NOW);
+                return o;
+              }),
+            )) as [Org, Org];
+            const batches = calls.map((events) =>
+              batch(
+                events.map((e) => ({
+                  id: `e${e.id}`,
+                  ...(e.member < 0 ? {} : { member: `m${e.member}` }),
+                  source: e.source,
+                  occurredAt: `2026-0${e.day === 1 ? '8-31' : `9-0${e.day}`}T10:00:00Z`,
+                })),
+              ),
+            );
+            const sent = await Promise.all(batches.map((b) => store.ingest(together, b, NOW)));
+            const expected = [];
+            for (const b of batches) expected.push(await store.ingest(inTurn, b, NOW));
+            expect(sent).toEqual(expected);
+            for (const month of ['2026-08', '2026-09']) {
+              const calendar = monthCalendar(month, 'Europe/Copenhagen');
+              expect(await store.activityCounts(together.id, calendar)).toEqual(
+                await store.activityCounts(inTurn.id, calendar),
+              );
+              // In no particular order.
+              const rows = async (o: Org) =>
+                (await store.activityRows(o.id, calendar)).map((r) => JSON.stringify(r)).sort();
+              expect(await rows(together)).toEqual(await rows(inTurn));
+              expect(await store.lateEvents(together.id, month)).toBe(
+                await store.lateEvents(inTurn.id, month),
+              );
+            }
+            expect(await store.activeAndInvited(together.id)).toBe(await store.activeAndInvited(inTurn.id));
+          },
+        ),
+        { numRuns: 12 },
+      );
+      // A group fails as a whole, and each of its callers hears why.
+      const ghost = acme({ id: 'ghost' });
+      const gone = await Promise.allSettled(
+        [0, 1, 2].map((i) =>
+          store.ingest(ghost, batch([{ id: `g${i}`, source: 's', occurredAt: '2026-09-02T10:00:00Z' }]), NOW),
+        ),
+      );
+      for (const r of gone) {
+        expect(r.status).toBe('rejected');
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(NotFoundError);
+      }
+    }, 120_000);
 
     it('runs a named job in one process at a time where the database is shared', async () => {
       let release: () => void = () => {};

@@ -7,6 +7,7 @@ import { activeDayRuns, addRunDeltas, countsFromDeltas, statusDeltas } from '../
 import type { Rational } from '../core/rational.js';
 import type { Aggregation, Member, MemberKind, MemberStatus, Org, Presence } from '../core/types.js';
 import type { AlertKind } from '../core/usage-state.js';
+import { BatchGroups } from '../ingest/batch-groups.js';
 import type { ValidEvent } from '../ingest/validate-batch.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, MembersTable, OrgsTable } from './schema.js';
@@ -30,6 +31,18 @@ import type {
 } from './store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** One caller's batch, as `ingest` was given it. */
+interface IngestBatch {
+  readonly events: readonly ValidEvent[];
+  readonly now: number;
+}
+
+/**
+ * The most events written as one group of concurrent batches: large enough to share a commit
+ * among dozens of HTTP batches, small enough that a group's transaction stays short.
+ */
+const GROUP_EVENTS = 50_000;
 
 /** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -500,8 +513,36 @@ export abstract class KyselyStore implements Store {
     return readMember(trx, orgId, memberId) as Promise<Member>;
   }
 
+  /**
+   * Concurrent batches of one org (HTTP requests) are written together, a group at a time, as if
+   * one after the other in arrival order: see `BatchGroups`.
+   */
+  private readonly batchGroups = new BatchGroups<IngestBatch, IngestResult>(
+    (orgId, batches) => this.ingestGroup(orgId, batches),
+    GROUP_EVENTS,
+  );
+
   async ingest(org: Org, events: readonly ValidEvent[], now: number): Promise<IngestResult> {
     if (events.length === 0) return { accepted: 0, duplicates: 0, late: 0 };
+    return this.batchGroups.add(org.id, { events, now });
+  }
+
+  /**
+   * Writes a group of an org's batches in one transaction, each answered as if it had been
+   * written alone after the ones before it: an id that an earlier batch of the group brings is a
+   * duplicate in a later one. Persons created by the group are active from the latest `now`.
+   */
+  private async ingestGroup(orgId: string, batches: readonly IngestBatch[]): Promise<IngestResult[]> {
+    const events =
+      batches.length === 1 ? (batches[0] as IngestBatch).events : batches.flatMap((b) => b.events);
+    const now = Math.max(...batches.map((b) => b.now));
+    // Where each batch's events end in `events`.
+    const ends = new Int32Array(batches.length);
+    let end = 0;
+    for (const [n, b] of batches.entries()) {
+      end += b.events.length;
+      ends[n] = end;
+    }
     // Each event's (source, member) pair, numbered: members are resolved once per pair, and the
     // pair's number keys the event's activity row without building a string per event.
     const pairs = new SourcePairs();
@@ -512,11 +553,10 @@ export abstract class KyselyStore implements Store {
     }
     const ids = events.map((e) => e.id);
 
-    return this.asBatch(org.id, () =>
+    return this.asBatch(orgId, () =>
       this.db.transaction().execute(async (trx) => {
-        const orgId = org.id;
         await this.batchLock(trx, orgId);
-        // The timezone as it stands under the lock: `org` may have been read before a change of it.
+        // The timezone as it stands under the lock: the callers read their org before.
         const stored = await trx
           .selectFrom('orgs')
           .select('timezone')
@@ -559,16 +599,19 @@ export abstract class KyselyStore implements Store {
         const perDay = new Map<number, Database['activity_days']>();
         const latePerMonth = new Map<string, number>();
         const memberProjects = new Map<string, Database['member_projects']>();
-        let accepted = 0;
-        let late = 0;
+        // Per batch of the group.
+        const accepted = new Array<number>(batches.length).fill(0);
+        const late = new Array<number>(batches.length).fill(0);
+        let batch = 0;
         // Events come mostly in time order: the month of the previous event's day is reused.
         let lastDay = Number.NaN;
         let lastMonth = '';
         const width = pairs.list.length;
         for (let i = 0; i < events.length; i++) {
+          while (i >= (ends[batch] as number)) batch++;
           if (counted !== undefined && counted[i] === 0) continue;
           const e = events[i] as ValidEvent;
-          accepted++;
+          accepted[batch] = (accepted[batch] as number) + 1;
           const pair = pairOf[i] as number;
           const memberId = (pairs.list[pair] as SourcePair).memberId;
           if (e.project !== undefined) {
@@ -584,7 +627,7 @@ export abstract class KyselyStore implements Store {
             lastMonth = monthOfEpochDay(day);
           }
           if (closed.has(lastMonth)) {
-            late++;
+            late[batch] = (late[batch] as number) + 1;
             latePerMonth.set(lastMonth, (latePerMonth.get(lastMonth) ?? 0) + 1);
             continue;
           }
@@ -629,7 +672,11 @@ export abstract class KyselyStore implements Store {
           await addPerDay(trx, 'status_day_deltas', orgId, new Map([[mapper.epochDayOf(now), newPersons]]));
           await adjustActiveInvited(trx, orgId, newPersons);
         }
-        return { accepted, duplicates: events.length - accepted, late };
+        return batches.map((b, n) => ({
+          accepted: accepted[n] as number,
+          duplicates: b.events.length - (accepted[n] as number),
+          late: late[n] as number,
+        }));
       }),
     );
   }
