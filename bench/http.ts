@@ -3,7 +3,8 @@
  *
  * - HTTP ingest: 12 clients post batches of 1,000 fresh events of the call-centre month;
  * - the invite check under load: `autocannon` at a fixed 5,000 requests/s (latencies corrected for
- *   coordinated omission) for 15 s after a 3 s warm-up, with the server's peak RSS.
+ *   coordinated omission) for 15 s after a 3 s warm-up, with the server's peak RSS; then the same
+ *   load on `/healthz`, the floor of this setup (load generator and server on the same two cores).
  *
  * Usage: `npm run bench:http [-- --quick]`.
  */
@@ -87,24 +88,29 @@ try {
     `HTTP ingest (SQLite, batches of ${BATCH}, ${CLIENTS} clients): ${EVENTS} events in ${ingestSeconds.toFixed(2)} s = ${Math.round(EVENTS / ingestSeconds)} events/s`,
   );
 
-  const load = (duration: number) =>
-    autocannon({
-      url: `${base}/v1/orgs/${CALL_CENTRE.orgId}/invites/check`,
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'new.agent@callcentre.example' }),
-      connections: 50,
-      overallRate: RATE,
-      duration,
-    });
-  // Steady state: a short run first warms the route up (compiled code, prepared statements), and
-  // only the run after it is measured.
-  await load(3);
-  const result = await load(SECONDS);
+  const invite = {
+    url: `${base}/v1/orgs/${CALL_CENTRE.orgId}/invites/check`,
+    method: 'POST' as const,
+    headers,
+    body: JSON.stringify({ email: 'new.agent@callcentre.example' }),
+  };
+  // The floor of this setup: the same load on `/healthz` (no auth, no body, one `select 1`).
+  const health = { url: `${base}/healthz`, method: 'GET' as const };
+  const load = (request: typeof invite | typeof health, duration: number) =>
+    autocannon({ ...request, connections: 50, overallRate: RATE, duration });
   const pid = server.child.pid as number;
-  console.log(
-    `invite check at ${RATE} requests/s for ${SECONDS} s: ${Math.round(result.requests.average)} requests/s answered, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; non-2xx ${result.non2xx}, errors ${result.errors}`,
-  );
+  for (const [name, request] of [
+    ['invite check', invite],
+    ['/healthz (the floor)', health],
+  ] as const) {
+    // Steady state: a short run first warms the route up (compiled code, prepared statements),
+    // and only the run after it is measured.
+    await load(request, 3);
+    const result = await load(request, SECONDS);
+    console.log(
+      `${name} at ${RATE} requests/s for ${SECONDS} s: ${Math.round(result.requests.average)} requests/s answered, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; non-2xx ${result.non2xx}, errors ${result.errors}`,
+    );
+  }
   console.log(`server peak RSS: ${peakRssMiB(pid).toFixed(0)} MiB`);
 } finally {
   await server.stop();
