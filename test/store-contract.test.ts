@@ -411,10 +411,13 @@ for (const make of BACKENDS) {
                 return o;
               }),
             )) as [Org, Org];
-            const batches = calls.map((events) =>
+            // SQLite writes the batches in groups, in call order, so an id repeated across them
+            // counts in the first caller's; PostgreSQL runs them as concurrent transactions, in
+            // an order of their own, so there the batches share no ids (only within each).
+            const batches = calls.map((events, n) =>
               batch(
                 events.map((e) => ({
-                  id: `e${e.id}`,
+                  id: store.shared ? `b${n}-e${e.id}` : `e${e.id}`,
                   ...(e.member < 0 ? {} : { member: `m${e.member}` }),
                   source: e.source,
                   occurredAt: `2026-0${e.day === 1 ? '8-31' : `9-0${e.day}`}T10:00:00Z`,

@@ -514,9 +514,13 @@ export abstract class KyselyStore implements Store {
   }
 
   /**
-   * Concurrent batches of one org (HTTP requests) are written together, a group at a time, as if
-   * one after the other in arrival order: see `BatchGroups`.
+   * Whether concurrent batches of one org (HTTP requests) are written together, a group at a time,
+   * as if one after the other in arrival order (see `BatchGroups`): where the database writes one
+   * transaction at a time anyway (SQLite), they then share its commit. PostgreSQL runs them as
+   * concurrent transactions instead, on several connections and instances.
    */
+  protected readonly groupsBatches: boolean = true;
+
   private readonly batchGroups = new BatchGroups<IngestBatch, IngestResult>(
     (orgId, batches) => this.ingestGroup(orgId, batches),
     GROUP_EVENTS,
@@ -524,7 +528,9 @@ export abstract class KyselyStore implements Store {
 
   async ingest(org: Org, events: readonly ValidEvent[], now: number): Promise<IngestResult> {
     if (events.length === 0) return { accepted: 0, duplicates: 0, late: 0 };
-    return this.batchGroups.add(org.id, { events, now });
+    const batch = { events, now };
+    if (this.groupsBatches) return this.batchGroups.add(org.id, batch);
+    return (await this.ingestGroup(org.id, [batch]))[0] as IngestResult;
   }
 
   /**

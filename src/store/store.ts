@@ -102,7 +102,9 @@ export interface Store {
   /**
    * Stores a validated batch atomically and durably: ids deduplicated per org, aliases resolved,
    * source-less events given to the source's shared member, unknown members created as active
-   * persons, events of closed months stored as late.
+   * persons, events of closed months stored as late. Concurrent batches of one org are counted as
+   * if written one after another: on SQLite in call order (they are written in groups), on
+   * PostgreSQL in the order their transactions run.
    */
   ingest(org: Org, events: readonly ValidEvent[], now: number): Promise<IngestResult>;
 

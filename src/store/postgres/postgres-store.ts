@@ -18,6 +18,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 export class PostgresStore extends KyselyStore {
   protected override readonly rowLocks = true;
   override readonly shared = true;
+  protected override readonly groupsBatches = false;
 
   protected override anyOf(column: string, values: readonly string[]): Expression<SqlBool> {
     return sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])`;
