@@ -392,15 +392,21 @@ for (const make of BACKENDS) {
       // must still get its own counts, as if its batch had run alone after the ones called before.
       const eventArb = fc.record({
         id: fc.integer({ min: 0, max: 40 }),
-        // -1: no member (the source's shared member).
-        member: fc.integer({ min: -1, max: 8 }),
+        // -1: no member (the source's shared member); -2: the member 'calls', a source's name.
+        member: fc.integer({ min: -2, max: 8 }),
         source: fc.constantFrom('calls', 'deals'),
         day: fc.integer({ min: 1, max: 4 }),
       });
+      // Each batch is sent at its own moment, some either side of a local midnight (22:00 UTC).
+      const midnight = Date.parse('2026-09-15T22:00:00Z');
+      const momentArb = fc.constantFrom(NOW, midnight - 1, midnight + 1);
       let run = 0;
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.array(eventArb, { minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 6 }),
+          fc.array(
+            fc.record({ events: fc.array(eventArb, { minLength: 1, maxLength: 12 }), at: momentArb }),
+            { minLength: 2, maxLength: 6 },
+          ),
           async (calls) => {
             run++;
             // August is closed in both orgs: day 1 falls in it, so some events are late.
@@ -411,23 +417,35 @@ for (const make of BACKENDS) {
                 return o;
               }),
             )) as [Org, Org];
-            // SQLite writes the batches in groups, in call order, so an id repeated across them
-            // counts in the first caller's; PostgreSQL runs them as concurrent transactions, in
-            // an order of their own, so there the batches share no ids (only within each).
-            const batches = calls.map((events, n) =>
-              batch(
+            // SQLite writes the batches in groups, in call order: an id repeated across them
+            // counts in the first caller's, a member is created at the moment of the first batch
+            // that names it, and the first to name 'calls' makes it a person or the shared member.
+            // PostgreSQL runs them as concurrent transactions in an order of its own, so there the
+            // batches share no ids, arrive at one moment and never name the member 'calls'.
+            const member = (m: number) =>
+              m >= 0 ? { member: `m${m}` } : m === -2 && !store.shared ? { member: 'calls' } : {};
+            const batches = calls.map(({ events, at }, n) => ({
+              at: store.shared ? NOW : at,
+              events: batch(
                 events.map((e) => ({
                   id: store.shared ? `b${n}-e${e.id}` : `e${e.id}`,
-                  ...(e.member < 0 ? {} : { member: `m${e.member}` }),
+                  ...member(e.member),
                   source: e.source,
                   occurredAt: `2026-0${e.day === 1 ? '8-31' : `9-0${e.day}`}T10:00:00Z`,
                 })),
               ),
-            );
-            const sent = await Promise.all(batches.map((b) => store.ingest(together, b, NOW)));
+            }));
+            const sent = await Promise.all(batches.map((b) => store.ingest(together, b.events, b.at)));
             const expected = [];
-            for (const b of batches) expected.push(await store.ingest(inTurn, b, NOW));
+            for (const b of batches) expected.push(await store.ingest(inTurn, b.events, b.at));
             expect(sent).toEqual(expected);
+            const september = monthCalendar('2026-09', 'Europe/Copenhagen');
+            expect(await store.statusCounts(together.id, september)).toEqual(
+              await store.statusCounts(inTurn.id, september),
+            );
+            const kinds = async (o: Org) =>
+              (await store.listMembers(o.id)).map((m) => [m.id, m.kind, m.status]);
+            expect(await kinds(together)).toEqual(await kinds(inTurn));
             for (const month of ['2026-08', '2026-09']) {
               const calendar = monthCalendar(month, 'Europe/Copenhagen');
               expect(await store.activityCounts(together.id, calendar)).toEqual(

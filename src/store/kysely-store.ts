@@ -536,12 +536,12 @@ export abstract class KyselyStore implements Store {
   /**
    * Writes a group of an org's batches in one transaction, each answered as if it had been
    * written alone after the ones before it: an id that an earlier batch of the group brings is a
-   * duplicate in a later one. Persons created by the group are active from the latest `now`.
+   * duplicate in a later one, and a member is created at the `now` of the batch that first counts
+   * an event of it.
    */
   private async ingestGroup(orgId: string, batches: readonly IngestBatch[]): Promise<IngestResult[]> {
     const events =
       batches.length === 1 ? (batches[0] as IngestBatch).events : batches.flatMap((b) => b.events);
-    const now = Math.max(...batches.map((b) => b.now));
     // Where each batch's events end in `events`.
     const ends = new Int32Array(batches.length);
     let end = 0;
@@ -589,7 +589,13 @@ export abstract class KyselyStore implements Store {
           }
           used = [...usedPairs].map((n) => pairs.list[n] as SourcePair);
         }
-        const newPersons = await this.resolveMembers(trx, orgId, used, now);
+        for (let i = 0, b = 0; i < events.length; i++) {
+          while (i >= (ends[b] as number)) b++;
+          if (counted !== undefined && counted[i] === 0) continue;
+          const pair = pairs.list[pairOf[i] as number] as SourcePair;
+          if (Number.isNaN(pair.createdAt)) pair.createdAt = (batches[b] as IngestBatch).now;
+        }
+        const personsAt = await this.resolveMembers(trx, orgId, used);
         // Pairs that resolved to one member of one source (an alias and the member's own id) share
         // one activity row: each pair's row is numbered by the first such pair.
         const rowOf = new Int32Array(pairs.list.length);
@@ -671,12 +677,17 @@ export abstract class KyselyStore implements Store {
               .execute();
           }
         }
-        // New persons are active from now: one more seat under `status` presence from today on,
-        // and the org's count moves last, after every member and seat row, in the same order as a
-        // status change takes them.
-        if (newPersons > 0) {
-          await addPerDay(trx, 'status_day_deltas', orgId, new Map([[mapper.epochDayOf(now), newPersons]]));
-          await adjustActiveInvited(trx, orgId, newPersons);
+        // New persons are active from their creation: one more seat under `status` presence from
+        // that day on, and the org's count moves last, after every member and seat row, in the
+        // same order as a status change takes them.
+        if (personsAt.length > 0) {
+          const joined = new Map<number, number>();
+          for (const at of personsAt) {
+            const day = mapper.epochDayOf(at);
+            joined.set(day, (joined.get(day) ?? 0) + 1);
+          }
+          await addPerDay(trx, 'status_day_deltas', orgId, joined);
+          await adjustActiveInvited(trx, orgId, personsAt.length);
         }
         return batches.map((b, n) => ({
           accepted: accepted[n] as number,
@@ -699,9 +710,11 @@ export abstract class KyselyStore implements Store {
   /**
    * Gives each (source, member) pair of a batch the member it belongs to: an alias of the source,
    * else the member id itself (created as an active person when unknown); without a member, the
-   * source's shared member (created on first use). Answers how many persons it created.
+   * source's shared member (created on first use). A member is created at the `createdAt` of the
+   * first pair that names it: when a member id is also a source's name, the first pair decides
+   * whether it is a person or the shared member. Answers when each person it created was created.
    */
-  protected async resolveMembers(trx: Db, orgId: string, pairs: SourcePair[], now: number): Promise<number> {
+  protected async resolveMembers(trx: Db, orgId: string, pairs: SourcePair[]): Promise<number[]> {
     const owners = new Map<string, string>();
     const wanted = new Map<string, SourcePair>();
     for (const p of pairs) wanted.set(ownerKey(p), p);
@@ -724,11 +737,12 @@ export abstract class KyselyStore implements Store {
       }
     }
 
-    const candidates = new Map<string, MemberKind>();
+    const candidates = new Map<string, { kind: MemberKind; at: number }>();
     for (const [key, w] of wanted) {
       if (owners.has(key)) continue;
-      if (w.member === undefined) candidates.set(w.source, 'shared');
-      else if (!candidates.has(w.member)) candidates.set(w.member, 'person');
+      const id = w.member ?? w.source;
+      if (!candidates.has(id))
+        candidates.set(id, { kind: w.member === undefined ? 'shared' : 'person', at: w.createdAt });
     }
     const known = new Set<string>();
     if (candidates.size > 0) {
@@ -748,17 +762,17 @@ export abstract class KyselyStore implements Store {
       const rows = await trx
         .insertInto('members')
         .values(
-          part.map(([id, kind]) => ({
+          part.map(([id, { kind, at }]) => ({
             org_id: orgId,
             member_id: id,
             email: null,
             email_lower: null,
             name: kind === 'shared' ? id : null,
             kind,
-            // A new person is active from now; its history starts with that one change.
+            // A new person is active from its creation; its history starts with that one change.
             status: kind === 'person' ? 'active' : null,
-            created_at: now,
-            updated_at: now,
+            created_at: at,
+            updated_at: at,
           })),
         )
         .onConflict((oc) => oc.columns(['org_id', 'member_id']).doNothing())
@@ -766,25 +780,25 @@ export abstract class KyselyStore implements Store {
         .execute();
       for (const r of rows) inserted.add(r.member_id);
     }
-    const persons = created.filter(([id, kind]) => kind === 'person' && inserted.has(id));
+    const persons = created.filter(([id, { kind }]) => kind === 'person' && inserted.has(id));
     for (const part of chunks(persons)) {
       await trx
         .insertInto('status_changes')
         .values(
-          part.map(([memberId]) => ({
+          part.map(([memberId, { at }]) => ({
             org_id: orgId,
             member_id: memberId,
-            at: now,
+            at,
             seq: 1,
             status: 'active',
-            recorded_at: now,
+            recorded_at: at,
           })),
         )
         .execute();
     }
 
     for (const [key, w] of wanted) w.memberId = owners.get(key) ?? w.member ?? w.source;
-    return persons.length;
+    return persons.map(([, { at }]) => at);
   }
 
   /**
@@ -1337,6 +1351,8 @@ interface SourcePair {
   /** The event's member: a member id or an alias of the source; absent: the source's shared member. */
   readonly member: string | undefined;
   memberId: string;
+  /** When a member the pair names is created: the `now` of the batch of its first counted event. */
+  createdAt: number;
 }
 
 const ownerKey = (p: SourcePair): string =>
@@ -1357,7 +1373,7 @@ class SourcePairs {
     if (n === undefined) {
       n = this.list.length;
       members.set(member, n);
-      this.list.push({ source, member, memberId: '' });
+      this.list.push({ source, member, memberId: '', createdAt: Number.NaN });
     }
     return n;
   }
