@@ -175,6 +175,41 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('h2').first().innerText()).toBe('Daily seats in October 2026');
   });
 
+  it('shows the month chosen last when an earlier choice is answered later', async () => {
+    const page = await open(await link('nordic-calls'));
+    await memberRows(page).first().waitFor();
+    // The page opens on the month in progress, November.
+    const shown = await text(page, 'billable');
+    // October's projects (which only October's view asks for) are held back until November has
+    // been chosen again and shown.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const octoberOnly = /\/usage\/projects\?month=2026-10$/;
+    await page.route(octoberOnly, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const november = await api<UsageAnswer>('GET', '/v1/orgs/nordic-calls/usage?month=2026-11');
+    const october = await api<UsageAnswer>('GET', '/v1/orgs/nordic-calls/usage?month=2026-10');
+    expect(october.billable.value).not.toBe(november.billable.value);
+    expect(shown).toContain(` ${november.billable.value} `);
+    // (Kept from rejecting unobserved should the test fail before it is awaited.)
+    const octoberAnswered = page.waitForResponse(octoberOnly).catch((e: Error) => e);
+    const octoberAsked = page.waitForRequest(octoberOnly);
+    await page.selectOption('[data-testid=month]', '2026-10');
+    await octoberAsked;
+    await page.selectOption('[data-testid=month]', '2026-11');
+    await expect.poll(() => text(page, 'billable'), { timeout: 10_000 }).toBe(shown);
+    release();
+    await octoberAnswered;
+    // Time for the late answer to be handled (and ignored).
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200)));
+    expect(await text(page, 'billable')).toBe(shown);
+    expect(await page.locator('h2').first().innerText()).toBe('Daily seats in November 2026');
+  });
+
   it('downloads the members CSV that the API streams', async () => {
     const page = await open(await link('pixel-apps'));
     await memberRows(page).first().waitFor();

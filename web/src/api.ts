@@ -78,6 +78,33 @@ async function call(session: Session, path: string, init: RequestInit = {}): Pro
   return res;
 }
 
+/**
+ * For an effect that loads data: hands the answer (or its error) on unless the effect was cleaned
+ * up first, because the month or a filter changed meanwhile. A slow answer for an earlier choice
+ * then never replaces the answer for the latest one. Returns the effect's cleanup.
+ *
+ * @example
+ *   useEffect(() => latest(getJson<Usage>(session, url), setUsage, (e) => setError(e.message)), [url]);
+ */
+export function latest<T>(
+  load: Promise<T>,
+  use: (value: T) => void,
+  fail: (error: Error) => void,
+): () => void {
+  let current = true;
+  load.then(
+    (value) => {
+      if (current) use(value);
+    },
+    (error: Error) => {
+      if (current) fail(error);
+    },
+  );
+  return () => {
+    current = false;
+  };
+}
+
 export async function getJson<T>(session: Session, path: string): Promise<T> {
   return (await (await call(session, path)).json()) as T;
 }

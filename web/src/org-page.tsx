@@ -4,6 +4,7 @@ import {
   downloadCsv,
   getJson,
   type InviteCheck,
+  latest,
   type MembersList,
   type OrgView,
   orgPath,
@@ -62,13 +63,15 @@ export function OrgPage({ session, orgId }: { session: Session; orgId: string })
   useEffect(() => {
     if (!month) return;
     const previousMonth = recentMonths(month, 2)[1] as string;
-    Promise.all([
-      getJson<Usage>(session, `${base}/usage${query({ month })}`),
-      getJson<Usage>(session, `${base}/usage${query({ month: previousMonth })}`).catch(() => null),
-      getJson<MonthData['projects']>(session, `${base}/usage/projects${query({ month })}`),
-    ])
-      .then(([usage, previous, projects]) => setData({ usage, previous, projects }))
-      .catch((e: Error) => setError(e.message));
+    return latest(
+      Promise.all([
+        getJson<Usage>(session, `${base}/usage${query({ month })}`),
+        getJson<Usage>(session, `${base}/usage${query({ month: previousMonth })}`).catch(() => null),
+        getJson<MonthData['projects']>(session, `${base}/usage/projects${query({ month })}`),
+      ]),
+      ([usage, previous, projects]) => setData({ usage, previous, projects }),
+      (e) => setError(e.message),
+    );
   }, [session, base, month]);
 
   if (error) return <ErrorBox message={error} />;
@@ -256,25 +259,31 @@ function MembersPanel({
   const filters = { month, team, project, source, all: all ? 'true' : undefined };
 
   // The filter choices: every team, project and source of the month's members.
-  useEffect(() => {
-    getJson<MembersList>(session, `${base}/usage/members${query({ month, all: 'true' })}`)
-      .then((everyone) => {
-        const collect = (pick: (m: MembersList['members'][number]) => readonly string[]) =>
-          [...new Set(everyone.members.flatMap(pick))].sort();
-        setOptions({
-          teams: collect((m) => m.teams),
-          projects: collect((m) => m.projects),
-          sources: collect((m) => Object.keys(m.sources)),
-        });
-      })
-      .catch((e: Error) => setError(e.message));
-  }, [session, base, month]);
+  useEffect(
+    () =>
+      latest(
+        getJson<MembersList>(session, `${base}/usage/members${query({ month, all: 'true' })}`),
+        (everyone) => {
+          const collect = (pick: (m: MembersList['members'][number]) => readonly string[]) =>
+            [...new Set(everyone.members.flatMap(pick))].sort();
+          setOptions({
+            teams: collect((m) => m.teams),
+            projects: collect((m) => m.projects),
+            sources: collect((m) => Object.keys(m.sources)),
+          });
+        },
+        (e) => setError(e.message),
+      ),
+    [session, base, month],
+  );
 
-  useEffect(() => {
-    getJson<MembersList>(session, `${base}/usage/members${query(filters)}`)
-      .then(setList)
-      .catch((e: Error) => setError(e.message));
-  }, [session, base, month, team, project, source, all]);
+  useEffect(
+    () =>
+      latest(getJson<MembersList>(session, `${base}/usage/members${query(filters)}`), setList, (e) =>
+        setError(e.message),
+      ),
+    [session, base, month, team, project, source, all],
+  );
 
   const rows = useMemo(() => {
     if (!list) return [];
