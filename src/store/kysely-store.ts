@@ -540,24 +540,21 @@ export abstract class KyselyStore implements Store {
    * an event of it.
    */
   private async ingestGroup(orgId: string, batches: readonly IngestBatch[]): Promise<IngestResult[]> {
-    const events =
-      batches.length === 1 ? (batches[0] as IngestBatch).events : batches.flatMap((b) => b.events);
-    // Where each batch's events end in `events`.
-    const ends = new Int32Array(batches.length);
-    let end = 0;
-    for (const [n, b] of batches.entries()) {
-      end += b.events.length;
-      ends[n] = end;
-    }
+    // The group's events are numbered across its batches, in order.
+    const total = batches.reduce((n, b) => n + b.events.length, 0);
     // Each event's (source, member) pair, numbered: members are resolved once per pair, and the
-    // pair's number keys the event's activity row without building a string per event.
+    // pair's number keys the event's activity row without building a string per event. A pair
+    // names its member from the moment of the batch it first appears in.
     const pairs = new SourcePairs();
-    const pairOf = new Int32Array(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i] as ValidEvent;
-      pairOf[i] = pairs.number(e.source, e.member);
+    const pairOf = new Int32Array(total);
+    const ids = new Array<string>(total);
+    let next = 0;
+    for (const b of batches) {
+      for (const e of b.events) {
+        pairOf[next] = pairs.number(e.source, e.member, b.now);
+        ids[next++] = e.id;
+      }
     }
-    const ids = events.map((e) => e.id);
 
     return this.asBatch(orgId, () =>
       this.db.transaction().execute(async (trx) => {
@@ -577,23 +574,23 @@ export abstract class KyselyStore implements Store {
         let counted: Uint8Array | undefined;
         let used = pairs.list;
         if (known !== undefined) {
-          counted = new Uint8Array(events.length);
+          counted = new Uint8Array(total);
           const seen = new Set<string>();
           const usedPairs = new Set<number>();
-          for (let i = 0; i < events.length; i++) {
-            const id = (events[i] as ValidEvent).id;
-            if (known.has(id) || seen.has(id)) continue;
-            seen.add(id);
-            counted[i] = 1;
-            usedPairs.add(pairOf[i] as number);
+          let i = 0;
+          for (const b of batches) {
+            for (const e of b.events) {
+              const n = i++;
+              if (known.has(e.id) || seen.has(e.id)) continue;
+              seen.add(e.id);
+              counted[n] = 1;
+              // The pair's moment is that of its first counted event.
+              const pair = pairOf[n] as number;
+              if (!usedPairs.has(pair)) (pairs.list[pair] as SourcePair).createdAt = b.now;
+              usedPairs.add(pair);
+            }
           }
           used = [...usedPairs].map((n) => pairs.list[n] as SourcePair);
-        }
-        for (let i = 0, b = 0; i < events.length; i++) {
-          while (i >= (ends[b] as number)) b++;
-          if (counted !== undefined && counted[i] === 0) continue;
-          const pair = pairs.list[pairOf[i] as number] as SourcePair;
-          if (Number.isNaN(pair.createdAt)) pair.createdAt = (batches[b] as IngestBatch).now;
         }
         const personsAt = await this.resolveMembers(trx, orgId, used);
         // Pairs that resolved to one member of one source (an alias and the member's own id) share
@@ -614,40 +611,41 @@ export abstract class KyselyStore implements Store {
         // Per batch of the group.
         const accepted = new Array<number>(batches.length).fill(0);
         const late = new Array<number>(batches.length).fill(0);
-        let batch = 0;
         // Events come mostly in time order: the month of the previous event's day is reused.
         let lastDay = Number.NaN;
         let lastMonth = '';
         const width = pairs.list.length;
-        for (let i = 0; i < events.length; i++) {
-          while (i >= (ends[batch] as number)) batch++;
-          if (counted !== undefined && counted[i] === 0) continue;
-          const e = events[i] as ValidEvent;
-          accepted[batch] = (accepted[batch] as number) + 1;
-          const pair = pairOf[i] as number;
-          const memberId = (pairs.list[pair] as SourcePair).memberId;
-          if (e.project !== undefined) {
-            memberProjects.set(`${memberId}\u0000${e.project}`, {
-              org_id: orgId,
-              member_id: memberId,
-              project_id: e.project,
-            });
+        let i = 0;
+        for (const [batch, b] of batches.entries()) {
+          for (const e of b.events) {
+            const n = i++;
+            if (counted !== undefined && counted[n] === 0) continue;
+            accepted[batch] = (accepted[batch] as number) + 1;
+            const pair = pairOf[n] as number;
+            const memberId = (pairs.list[pair] as SourcePair).memberId;
+            if (e.project !== undefined) {
+              memberProjects.set(`${memberId}\u0000${e.project}`, {
+                org_id: orgId,
+                member_id: memberId,
+                project_id: e.project,
+              });
+            }
+            const day = mapper.epochDayOf(e.at);
+            if (day !== lastDay) {
+              lastDay = day;
+              lastMonth = monthOfEpochDay(day);
+            }
+            if (closed.has(lastMonth)) {
+              late[batch] = (late[batch] as number) + 1;
+              latePerMonth.set(lastMonth, (latePerMonth.get(lastMonth) ?? 0) + 1);
+              continue;
+            }
+            // One activity row per (day, member, source).
+            const key = day * width + (rowOf[pair] as number);
+            const agg = perDay.get(key);
+            if (agg) agg.events++;
+            else perDay.set(key, { org_id: orgId, day, member_id: memberId, source: e.source, events: 1 });
           }
-          const day = mapper.epochDayOf(e.at);
-          if (day !== lastDay) {
-            lastDay = day;
-            lastMonth = monthOfEpochDay(day);
-          }
-          if (closed.has(lastMonth)) {
-            late[batch] = (late[batch] as number) + 1;
-            latePerMonth.set(lastMonth, (latePerMonth.get(lastMonth) ?? 0) + 1);
-            continue;
-          }
-          // One activity row per (day, member, source).
-          const key = day * width + (rowOf[pair] as number);
-          const agg = perDay.get(key);
-          if (agg) agg.events++;
-          else perDay.set(key, { org_id: orgId, day, member_id: memberId, source: e.source, events: 1 });
         }
 
         await this.addActivity(trx, [...perDay.values()]);
@@ -1363,7 +1361,8 @@ class SourcePairs {
   readonly list: SourcePair[] = [];
   private readonly bySource = new Map<string, Map<string | undefined, number>>();
 
-  number(source: string, member: string | undefined): number {
+  /** The pair's number; a new pair names its member from `createdAt` on. */
+  number(source: string, member: string | undefined, createdAt: number): number {
     let members = this.bySource.get(source);
     if (members === undefined) {
       members = new Map();
@@ -1373,7 +1372,7 @@ class SourcePairs {
     if (n === undefined) {
       n = this.list.length;
       members.set(member, n);
-      this.list.push({ source, member, memberId: '', createdAt: Number.NaN });
+      this.list.push({ source, member, memberId: '', createdAt });
     }
     return n;
   }
