@@ -247,14 +247,9 @@ export abstract class KyselyStore implements Store {
       // Batches and status changes hold this lock shared: none is under way while the timezone,
       // and so every local day, changes.
       await this.orgLock(trx, org_id);
-      const current = await trx
-        .selectFrom('orgs')
-        .select('timezone')
-        .where('org_id', '=', org_id)
-        .executeTakeFirst();
-      if (current === undefined) throw new NotFoundError('org', org.id);
+      const timezone = await orgValue(trx, org_id, 'timezone');
       await trx.updateTable('orgs').set(changes).where('org_id', '=', org_id).execute();
-      if (current.timezone !== org.timezone) await this.rebuildStatusDeltas(trx, org_id, org.timezone);
+      if (timezone !== org.timezone) await this.rebuildStatusDeltas(trx, org_id, org.timezone);
       return org;
     });
   }
@@ -388,14 +383,8 @@ export abstract class KyselyStore implements Store {
       // The org's shared lock first, as every batch and status change takes it, then the invites'.
       await this.batchLock(trx, orgId);
       await this.inviteLock(trx, orgId);
-      const org = await trx
-        .selectFrom('orgs')
-        .select('active_invited')
-        .where('org_id', '=', orgId)
-        .executeTakeFirst();
-      if (!org) throw new NotFoundError('org', orgId);
-      if (fairUseCap !== null && Number(org.active_invited) >= fairUseCap)
-        throw new FairUseCapError(fairUseCap);
+      const activeInvited = await orgValue(trx, orgId, 'active_invited');
+      if (fairUseCap !== null && activeInvited >= fairUseCap) throw new FairUseCapError(fairUseCap);
       if (await readMember(trx, orgId, input.id))
         throw new ConflictError('member_exists', `member '${input.id}' exists already`);
       await this.putMemberIn(trx, orgId, input, now);
@@ -493,12 +482,7 @@ export abstract class KyselyStore implements Store {
         .execute();
     }
     // The member's runs of active days before and after the change move the status deltas.
-    const { timezone } = await trx
-      .selectFrom('orgs')
-      .select('timezone')
-      .where('org_id', '=', orgId)
-      .executeTakeFirstOrThrow();
-    const mapper = new DayMapper(timezone);
+    const mapper = new DayMapper(await orgValue(trx, orgId, 'timezone'));
     const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
     const before = history.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at) }));
     const deltas = new Map<number, number>();
@@ -560,12 +544,7 @@ export abstract class KyselyStore implements Store {
       this.db.transaction().execute(async (trx) => {
         await this.batchLock(trx, orgId);
         // The timezone as it stands under the lock: the callers read their org before.
-        const stored = await trx
-          .selectFrom('orgs')
-          .select('timezone')
-          .where('org_id', '=', orgId)
-          .executeTakeFirst();
-        if (stored === undefined) throw new NotFoundError('org', orgId);
+        const timezone = await orgValue(trx, orgId, 'timezone');
         const closed = new Set(await closedMonthsOf(trx, orgId));
         const known = await this.insertEvents(trx, orgId, ids);
         // Only when some id was known or repeated: which events count. A repeated id inside one
@@ -604,7 +583,7 @@ export abstract class KyselyStore implements Store {
           rowOf[n] = first;
         });
 
-        const mapper = new DayMapper(stored.timezone);
+        const mapper = new DayMapper(timezone);
         const perDay = new Map<number, Database['activity_days']>();
         const latePerMonth = new Map<string, number>();
         const memberProjects = new Map<string, Database['member_projects']>();
@@ -1397,6 +1376,22 @@ async function addPerDay(
       trx,
     );
   }
+}
+
+/** What a write reads of its org's row (under the org's lock); the org must exist. */
+interface OrgValues {
+  timezone: string;
+  active_invited: number;
+}
+
+async function orgValue<C extends keyof OrgValues>(trx: Db, orgId: string, column: C): Promise<OrgValues[C]> {
+  const row = await trx
+    .selectFrom('orgs')
+    .select(sql<OrgValues[C]>`${sql.ref(column)}`.as('value'))
+    .where('org_id', '=', orgId)
+    .executeTakeFirst();
+  if (row === undefined) throw new NotFoundError('org', orgId);
+  return row.value as OrgValues[C];
 }
 
 /** Moves the org's count of active and invited members. */
