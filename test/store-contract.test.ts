@@ -35,6 +35,9 @@ for (const make of BACKENDS) {
       for (const s of stores) await s.close();
       await backend.teardown();
     });
+    /** The member 'curtis', known to the source 'adversus' as '4711'. */
+    const curtisAlias4711 = () =>
+      store.putMember('acme', { id: 'curtis', aliases: [{ source: 'adversus', externalId: '4711' }] }, NOW);
     beforeEach(async () => {
       store = await backend.open();
       stores.push(store);
@@ -150,11 +153,7 @@ for (const make of BACKENDS) {
     });
 
     it('resolves aliases, gives source-less events to a shared member and leaves out the deactivated', async () => {
-      await store.putMember(
-        'acme',
-        { id: 'curtis', aliases: [{ source: 'adversus', externalId: '4711' }] },
-        NOW,
-      );
+      await curtisAlias4711();
       const result = await store.ingest(
         org,
         batch([
@@ -182,11 +181,7 @@ for (const make of BACKENDS) {
     });
 
     it('adds up one member-day-source whether its events name the member or an alias of it', async () => {
-      await store.putMember(
-        'acme',
-        { id: 'curtis', aliases: [{ source: 'adversus', externalId: '4711' }] },
-        NOW,
-      );
+      await curtisAlias4711();
       const result = await store.ingest(
         org,
         batch([
