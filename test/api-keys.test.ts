@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/store.js';
 import { BACKENDS } from './support/backends.js';
@@ -37,6 +38,7 @@ for (const make of BACKENDS) {
         ['alphaRead', 'alpha', ['read']],
         ['alphaIngest', 'alpha', ['ingest']],
         ['alphaAdmin', 'alpha', ['admin', 'read']],
+        ['alphaAdminOnly', 'alpha', ['admin']],
       ] as const) {
         const res = await operator()('POST', `/v1/orgs/${org}/keys`, { scopes: [...scopes] });
         expect(res.statusCode).toBe(201);
@@ -90,6 +92,82 @@ for (const make of BACKENDS) {
       expect(
         (await as(keys.alphaAdmin as string)('PATCH', '/v1/orgs/alpha', { licenses: 9 })).statusCode,
       ).toBe(200);
+    });
+
+    it('gives an admin key every scope of its org, and only of its org', async () => {
+      const admin = as(keys.alphaAdminOnly as string);
+      const org = await admin('GET', '/v1/orgs/alpha');
+      expect(org.statusCode).toBe(200);
+      expect(org.json()).toMatchObject({ webhookSecret: expect.stringMatching(/^whsec_/) });
+      expect((await admin('GET', '/v1/orgs/alpha/usage?month=2026-10')).statusCode).toBe(200);
+      expect((await admin('POST', '/v1/orgs/alpha/events', { events: [] })).statusCode).toBe(200);
+      expect((await admin('GET', '/v1/orgs/beta')).statusCode).toBe(404);
+      expect((await admin('GET', '/v1/orgs')).statusCode).toBe(403);
+    });
+
+    it('checks the key before the request: 401 without one, 404 for another org, then 400', async () => {
+      const anonymous = (method: string, url: string, payload?: unknown) =>
+        app.request({ method, url, ...(payload === undefined ? {} : { payload }) });
+      expect((await anonymous('POST', '/v1/orgs', {})).statusCode).toBe(401);
+      expect((await anonymous('POST', '/v1/orgs/alpha/events', { events: 'no' })).statusCode).toBe(401);
+      expect((await anonymous('GET', '/v1/orgs/alpha/usage?month=x')).statusCode).toBe(401);
+      const read = as(keys.alphaRead as string);
+      expect((await read('GET', '/v1/orgs/beta/usage?month=x')).statusCode).toBe(404);
+      expect((await read('GET', '/v1/orgs/alpha/usage?month=x')).statusCode).toBe(400);
+      expect((await anonymous('GET', '/v1/openapi.json')).statusCode).toBe(200);
+    });
+
+    it('reads every body as JSON whatever its content type, and an empty body as none', async () => {
+      const events = JSON.stringify({
+        events: [{ id: 'ct-1', member: 'ann', source: 'calls', occurredAt: '2026-10-20T09:00:00Z' }],
+      });
+      const answers = [];
+      for (const type of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded']) {
+        const res = await app.request({
+          method: 'POST',
+          url: '/v1/orgs/alpha/events',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': type },
+          payload: events,
+        });
+        answers.push([res.statusCode, res.json()]);
+      }
+      // No Content-Type at all (fetch always sends one with a body).
+      const untyped = await new Promise<[number, unknown]>((resolve, reject) => {
+        const req = request(`${app.base}/v1/orgs/alpha/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-length': Buffer.byteLength(events) },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve([res.statusCode ?? 0, JSON.parse(text)]));
+        });
+        req.on('error', reject);
+        req.end(events);
+      });
+      answers.push(untyped);
+      expect(answers).toEqual([
+        [200, { accepted: 1, duplicates: 0, late: 0 }],
+        [200, { accepted: 0, duplicates: 1, late: 0 }],
+        [200, { accepted: 0, duplicates: 1, late: 0 }],
+      ]);
+      const broken = await app.request({
+        method: 'POST',
+        url: '/v1/orgs/alpha/events',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' },
+        payload: '{"events": [',
+      });
+      expect(broken.statusCode).toBe(400);
+      const empty = await app.request({
+        method: 'POST',
+        url: '/v1/orgs/alpha/events',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        payload: '',
+      });
+      expect(empty.statusCode).toBe(400);
+      expect(empty.json()).toMatchObject({ error: { code: 'invalid_request' } });
     });
 
     it('makes signed dashboard links that open their org only, and not after they expire', async () => {

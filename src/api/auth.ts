@@ -93,11 +93,14 @@ export async function authenticate(request: FastifyRequest, credentials: Credent
 /**
  * May this caller act on `orgId` with `scope`? The operator may do everything. An org key sees only
  * its own org: another org's resources answer 404, as if they did not exist; a missing scope is
- * 403. `orgId` null marks an operator-only route.
+ * 403; an `admin` key has every scope. `orgId` null marks an operator-only route.
  */
 export function authorize(caller: Caller, orgId: string | null, scope: Scope): void {
   if (caller.kind === 'operator') return;
   if (orgId === null) throw new ForbiddenError('only the operator key may do this');
   if (caller.orgId !== orgId) throw new NotFoundError('org', orgId);
-  if (!caller.scopes.includes(scope)) throw new ForbiddenError(`this key lacks the '${scope}' scope`);
+  // `admin` includes the other scopes: an admin key reads its org (and its webhook secret).
+  if (!caller.scopes.includes(scope) && !caller.scopes.includes('admin')) {
+    throw new ForbiddenError(`this key lacks the '${scope}' scope`);
+  }
 }

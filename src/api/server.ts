@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -10,7 +10,7 @@ import {
 import { evaluateAlerts } from '../alerts/alerts-service.js';
 import { NotFoundError, SeatmeterError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import { authenticate, authorize } from './auth.js';
+import { authenticate, authorize, type Caller } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
 import { DatabaseRateLimitStore } from './rate-limit-store.js';
@@ -43,6 +43,9 @@ export interface ServerOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** The OpenAPI document's route: open to all. */
+const OPENAPI = '/v1/openapi.json';
+
 /** The largest request body read (SPEC.md section 6: 16 MiB). */
 export const BODY_LIMIT = 16 * 1024 * 1024;
 
@@ -55,6 +58,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler(options.onError ?? console.error));
+  // Every body is read as JSON, whatever its Content-Type says (a client that sends JSON as
+  // `text/plain`, the default of `fetch` with a string body, or with no type at all is served the
+  // same), and an empty body is no body: a POST that needs none may still say `application/json`.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') done(null, undefined);
+    else json(request, body as string, done);
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       error: { code: 'not_found', message: `no route ${request.method} ${request.url}`, details: [] },
@@ -93,13 +105,34 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (!org) throw new NotFoundError('org', orgId);
     return org;
   };
+  // Each request's caller, authenticated once, before its body is read or validated: a request
+  // without a valid key answers 401, and an org key asking for another org's resources 404, whatever
+  // else is wrong with it.
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const callerOf = async (request: FastifyRequest): Promise<Caller> => {
+    let caller = callers.get(request);
+    if (caller === undefined) {
+      caller = await authenticate(request, {
+        adminKey: options.adminKey,
+        store: options.store,
+        linkSecret: options.linkSecret ?? options.adminKey,
+        now,
+      });
+      callers.set(request, caller);
+    }
+    return caller;
+  };
+  app.addHook('onRequest', async (request) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/v1/') || route === OPENAPI) return;
+    const caller = await callerOf(request);
+    const orgId = (request.params as { org?: unknown }).org;
+    if (caller.kind === 'org' && typeof orgId === 'string' && orgId !== caller.orgId) {
+      throw new NotFoundError('org', orgId);
+    }
+  });
   const access: ApiContext['access'] = async (request, orgId, scope) => {
-    const caller = await authenticate(request, {
-      adminKey: options.adminKey,
-      store: options.store,
-      linkSecret: options.linkSecret ?? options.adminKey,
-      now,
-    });
+    const caller = await callerOf(request);
     authorize(caller, orgId, scope);
     return caller;
   };
@@ -139,6 +172,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   ])
     await api.register(routes(ctx));
   await api.register(dashboardRoutes(ctx, options.linkSecret ?? options.adminKey));
-  api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  api.get(OPENAPI, { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
