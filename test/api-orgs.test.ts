@@ -93,6 +93,76 @@ for (const make of BACKENDS) {
       expect(semantic.json()).toMatchObject({ error: { details: [{ field: 'plan.subscribedUpTo' }] } });
     });
 
+    it('names the plan rules and the webhook scheme together with the other bad fields', async () => {
+      const res = await app.request({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: auth,
+        payload: {
+          id: 'BAD',
+          name: 'x',
+          plan: {
+            ...tieredPlan(30),
+            tiers: [
+              { upTo: 50, price: 1 },
+              { upTo: 20, price: 2 },
+            ],
+          },
+          webhookUrl: 'ftp://hooks.example/x',
+        },
+      });
+      expect(res.statusCode).toBe(400);
+      const fields = (res.json() as { error: { details: Array<{ field: string }> } }).error.details.map(
+        (d) => d.field,
+      );
+      expect(fields.sort()).toEqual(['id', 'plan.subscribedUpTo', 'plan.tiers.1.upTo', 'webhookUrl']);
+    });
+
+    it('takes fewer licences than the minimum and charges the minimum', async () => {
+      const res = await app.request({
+        method: 'POST',
+        url: '/v1/orgs',
+        headers: auth,
+        payload: {
+          id: 'minimum',
+          name: 'Minimum',
+          plan: { type: 'per_license', currency: 'EUR', unitPrice: 100, minimumLicenses: 5, licenses: 2 },
+        },
+      });
+      expect(res.statusCode).toBe(201);
+      const usage = await app.request({ method: 'GET', url: '/v1/orgs/minimum/usage', headers: auth });
+      expect(usage.json()).toMatchObject({
+        allowance: 5,
+        charge: { licenses: 5, amount: 500, overage: 0, tierUpTo: null },
+      });
+    });
+
+    it('patches a plan by the fields that change, or whole when its type changes', async () => {
+      const patch = async (payload: object) =>
+        app.request({ method: 'PATCH', url: '/v1/orgs/minimum', headers: auth, payload });
+      const licences = await patch({ plan: { licenses: 12 } });
+      expect(licences.statusCode).toBe(200);
+      expect(licences.json()).toMatchObject({
+        plan: { type: 'per_license', currency: 'EUR', unitPrice: 100, minimumLicenses: 5, licenses: 12 },
+      });
+      const bad = await patch({ plan: { licenses: -1, currency: 'eur' } });
+      expect(bad.statusCode).toBe(400);
+      const fields = (bad.json() as { error: { details: Array<{ field: string }> } }).error.details.map(
+        (d) => d.field,
+      );
+      expect(fields.sort()).toEqual(['plan.currency', 'plan.licenses']);
+      // Another type needs its whole plan.
+      expect((await patch({ plan: { type: 'tiered', subscribedUpTo: 50 } })).statusCode).toBe(400);
+      const tiered = await patch({ plan: tieredPlan(50) });
+      expect(tiered.json()).toMatchObject({ plan: { type: 'tiered', subscribedUpTo: 50 } });
+      const tier = await patch({ plan: { subscribedUpTo: 100 } });
+      expect(tier.json()).toMatchObject({ plan: { type: 'tiered', subscribedUpTo: 100 } });
+      const notATier = await patch({ plan: { subscribedUpTo: 30 } });
+      expect(notATier.json()).toMatchObject({ error: { details: [{ field: 'plan.subscribedUpTo' }] } });
+      const org = await app.request({ method: 'GET', url: '/v1/orgs/minimum', headers: auth });
+      expect(org.json()).toMatchObject({ plan: { subscribedUpTo: 100 } });
+    });
+
     it('reads, patches and lists orgs with their usage; unknown orgs are 404', async () => {
       expect((await app.request({ method: 'GET', url: '/v1/orgs/nope', headers: auth })).statusCode).toBe(
         404,
@@ -152,10 +222,10 @@ for (const make of BACKENDS) {
       });
       expect(wrongPlan.json()).toMatchObject({ error: { details: [{ field: 'licenses' }] } });
       const list = await app.request({ method: 'GET', url: '/v1/orgs', headers: auth });
-      expect(list.json()).toMatchObject({
-        orgs: [
-          { id: 'app', usage: { allowance: 100, state: 'ok', billable: { numerator: 0, denominator: 31 } } },
-        ],
+      const { orgs } = list.json() as { orgs: Array<{ id: string }> };
+      expect(orgs.map((o) => o.id).sort()).toEqual(['app', 'minimum']);
+      expect(orgs.find((o) => o.id === 'app')).toMatchObject({
+        usage: { allowance: 100, state: 'ok', billable: { numerator: 0, denominator: 31 } },
       });
     });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isValidTimezone } from '../core/calendar.js';
+import { planIssues } from '../core/plans.js';
 import { AGGREGATIONS, PRESENCES } from '../core/types.js';
 
 /** Request and response schemas: they validate requests and generate `/v1/openapi.json`. */
@@ -24,7 +25,31 @@ export const tieredPlanSchema = z.object({
   subscribedUpTo: z.number().int().positive().nullable(),
 });
 
-export const planSchema = z.discriminatedUnion('type', [perLicensePlanSchema, tieredPlanSchema]);
+/** A plan, with the rules its shape cannot express (`planIssues`), so a 400 names every bad field at once. */
+export const planSchema = z.discriminatedUnion('type', [perLicensePlanSchema, tieredPlanSchema]).superRefine(
+  (plan, ctx) => {
+    // A field the shape already found bad is named once.
+    const named = new Set(ctx.issues.map((i) => (i.path ?? []).join('.')));
+    for (const issue of planIssues(plan)) {
+      if (!named.has(issue.field)) {
+        ctx.addIssue({ code: 'custom', path: issue.field.split('.'), message: issue.message });
+      }
+    }
+  },
+  // Also beside other bad fields, once the plan has the shape the rules read.
+  { when: (payload) => hasPlanShape(payload.value) },
+);
+
+function hasPlanShape(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { type, tiers } = value as { type?: unknown; tiers?: unknown };
+  if (type === 'per_license') return true;
+  return (
+    type === 'tiered' &&
+    Array.isArray(tiers) &&
+    tiers.every((t: unknown) => typeof t === 'object' && t !== null)
+  );
+}
 
 export const countingSchema = z.object({
   presence: z.enum(PRESENCES as ['activity', 'status']),
@@ -43,7 +68,7 @@ const orgSettings = {
   fairUseCap: z.number().int().positive().nullable(),
   autoCloseDays: z.number().int().min(0).max(365),
   billingEmails: z.array(email).max(50),
-  webhookUrl: z.url().nullable(),
+  webhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).nullable(),
 };
 
 export const createOrgBody = z.object({
@@ -58,9 +83,28 @@ export const createOrgBody = z.object({
   webhookUrl: orgSettings.webhookUrl.default(null),
 });
 
+/**
+ * A plan in a PATCH: the whole plan, or only the fields that change (`{ "licenses": 10 }`,
+ * `{ "subscribedUpTo": 100 }`), merged into the current plan of the same type and then checked
+ * as a whole plan.
+ */
+export const planPatchSchema = z
+  .object({
+    type: z.enum(['per_license', 'tiered']),
+    currency: z.string(),
+    unitPrice: z.number(),
+    minimumLicenses: z.number(),
+    licenses: z.number(),
+    overageUnitPrice: z.number().nullable(),
+    tiers: z.array(z.object({ upTo: z.number().nullable(), price: z.number() })),
+    subscribedUpTo: z.number().nullable(),
+  })
+  .partial();
+
 export const patchOrgBody = z
   .object({
     ...orgSettings,
+    plan: planPatchSchema,
     // Shorthands for the two changes customers make most.
     licenses: z.number().int().nonnegative(),
     subscribedUpTo: z.number().int().positive().nullable(),

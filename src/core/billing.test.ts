@@ -186,9 +186,11 @@ describe('plans', () => {
     expect(allowance(perLicense())).toBe(5);
   });
 
-  it('charges the subscribed tier at least, the unlimited tier past the last limit', () => {
-    expect(charge(tiered(50), rational(3)).tierUpTo).toBe(50);
+  it('charges the smallest tier that fits, the unlimited tier past the last limit', () => {
+    expect(charge(tiered(50), rational(3))).toMatchObject({ tierUpTo: 20, amount: 10_000 });
     expect(charge(tiered(20), rational(3)).tierUpTo).toBe(20);
+    expect(charge(tiered(50), rational(1501, 30)).tierUpTo).toBe(100);
+    expect(charge(tiered(50), rational(1500, 30)).tierUpTo).toBe(50);
     expect(charge(tiered(50), rational(101))).toMatchObject({ tierUpTo: null, amount: 60_000 });
     expect(allowance(tiered(null))).toBeNull();
     const capped: TieredPlan = { ...tiered(20), tiers: TIERS.slice(0, 2) };
@@ -213,7 +215,8 @@ describe('plans', () => {
       'tiers.1.price',
       'subscribedUpTo',
     ]);
-    expect(planIssues(perLicense({ licenses: 1, unitPrice: 1.5 })).map((i) => i.field)).toEqual([
+    expect(planIssues(perLicense({ licenses: 1, minimumLicenses: 5 }))).toEqual([]);
+    expect(planIssues(perLicense({ licenses: -1, unitPrice: 1.5 })).map((i) => i.field)).toEqual([
       'unitPrice',
       'licenses',
     ]);

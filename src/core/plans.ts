@@ -58,15 +58,14 @@ export function allowance(plan: Plan): number | null {
 
 /**
  * The tier a tiered month is charged at: the smallest tier whose `upTo` >= billable (exact: 50.03
- * needs the 100 tier), but never below the subscribed tier, because the subscription is what the
- * customer committed to. Past the last tier, the last tier.
+ * needs the 100 tier; SPEC.md section 3), past the last tier the last tier. A month above the
+ * subscribed tier (a breach) is charged at the next tier that fits, and one below it at the tier
+ * it fits, as the spec says.
  */
 export function chargedTier(plan: TieredPlan, billable: Rational): Tier {
   const tiers = plan.tiers;
-  const subscribed = tiers.findIndex((t) => t.upTo === plan.subscribedUpTo);
   const fits = tiers.findIndex((t) => t.upTo === null || compareToInteger(billable, t.upTo) <= 0);
-  const index = Math.max(subscribed, fits === -1 ? tiers.length - 1 : fits);
-  return tiers[index] as Tier;
+  return tiers[fits === -1 ? tiers.length - 1 : fits] as Tier;
 }
 
 /**
@@ -102,10 +101,8 @@ export function planIssues(plan: Plan): FieldIssue[] {
   if (plan.type === 'per_license') {
     if (!isMoney(plan.unitPrice)) bad('unitPrice', 'must be a non-negative integer in minor units');
     if (!isCount(plan.minimumLicenses)) bad('minimumLicenses', 'must be a non-negative integer');
+    // Fewer licences than the minimum are allowed: the customer is charged the minimum.
     if (!isCount(plan.licenses)) bad('licenses', 'must be a non-negative integer');
-    else if (isCount(plan.minimumLicenses) && plan.licenses < plan.minimumLicenses) {
-      bad('licenses', `must be at least minimumLicenses (${plan.minimumLicenses})`);
-    }
     if (plan.overageUnitPrice !== null && !isMoney(plan.overageUnitPrice)) {
       bad('overageUnitPrice', 'must be null or a non-negative integer in minor units');
     }

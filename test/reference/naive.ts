@@ -148,36 +148,27 @@ export interface NaiveTier {
 }
 
 /**
- * The tier a month is charged at: the smallest tier whose upTo >= billable (exact), never below the
- * subscribed tier, the last tier when none fits. Returns its index.
+ * The tier a month is charged at: the smallest tier whose upTo >= billable (exact), the last tier
+ * when none fits. Returns its index.
  */
-export function naiveChargedTierIndex(
-  tiers: readonly NaiveTier[],
-  subscribedUpTo: number | null,
-  billable: NaiveRational,
-): number {
-  let fits = tiers.length - 1;
+export function naiveChargedTierIndex(tiers: readonly NaiveTier[], billable: NaiveRational): number {
   for (let i = 0; i < tiers.length; i++) {
     const upTo = tiers[i]?.upTo;
     if (
       upTo === null ||
       (upTo !== undefined && naiveCompare(billable, { numerator: upTo, denominator: 1 }) <= 0)
     ) {
-      fits = i;
-      break;
+      return i;
     }
   }
-  let subscribed = 0;
-  for (let i = 0; i < tiers.length; i++) if (tiers[i]?.upTo === subscribedUpTo) subscribed = i;
-  return Math.max(fits, subscribed);
+  return tiers.length - 1;
 }
 
 export function naiveTieredCharge(
   tiers: readonly NaiveTier[],
-  subscribedUpTo: number | null,
   billable: NaiveRational,
 ): { amount: number; tierUpTo: number | null } {
-  const tier = tiers[naiveChargedTierIndex(tiers, subscribedUpTo, billable)];
+  const tier = tiers[naiveChargedTierIndex(tiers, billable)];
   if (tier === undefined) throw new RangeError('a tiered plan needs tiers');
   return { amount: tier.price, tierUpTo: tier.upTo };
 }

@@ -8,7 +8,7 @@ import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
 import { type Caller, newApiKey } from '../auth.js';
 import type { ApiContext } from '../context.js';
-import { createKeyBody, createOrgBody, monthQuery, orgParams, patchOrgBody } from '../schemas.js';
+import { createKeyBody, createOrgBody, monthQuery, orgParams, patchOrgBody, planSchema } from '../schemas.js';
 import { isPrivateWebhookTarget } from '../webhook-url.js';
 
 /** The API's view of an org (SPEC.md section 6). The webhook secret is shown to operator and admin keys. */
@@ -33,12 +33,9 @@ function checkPlan(plan: Plan) {
   if (issues.length > 0) throw new ValidationError(issues);
 }
 
-/** Webhook URLs must use http(s) and, unless allowed, not point into private networks. */
+/** Webhook URLs (http or https, by their schema) must not point into private networks, unless allowed. */
 function checkWebhookUrl(url: string | null, allowPrivate: boolean) {
   if (url === null) return;
-  if (!/^https?:$/.test(new URL(url).protocol)) {
-    throw new ValidationError([{ field: 'webhookUrl', message: 'must be an http or https URL' }]);
-  }
   if (!allowPrivate && isPrivateWebhookTarget(url)) {
     throw new ValidationError([
       {
@@ -53,9 +50,28 @@ const newSecret = () => `whsec_${randomBytes(24).toString('hex')}`;
 
 type PatchBody = z.infer<typeof patchOrgBody>;
 
+/**
+ * The plan a PATCH asks for: a plan of another type whole, else the current plan with the fields
+ * the PATCH names; 400 naming every bad field of the result.
+ */
+function patchedPlan(current: Plan, patch: PatchBody['plan']): Plan {
+  if (patch === undefined) return current;
+  const merged = patch.type === undefined || patch.type === current.type ? { ...current, ...patch } : patch;
+  const parsed = planSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ValidationError(
+      parsed.error.issues.map((i) => ({
+        field: ['plan', ...i.path.map(String)].join('.'),
+        message: i.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
 /** Applies a PATCH to an org: settings replaced, `licenses` and `subscribedUpTo` as shorthands. */
 function patched(org: Org, patch: PatchBody): Org {
-  let plan: Plan = patch.plan ?? org.plan;
+  let plan: Plan = patchedPlan(org.plan, patch.plan);
   if (patch.licenses !== undefined) {
     if (plan.type !== 'per_license')
       throw new ValidationError([{ field: 'licenses', message: 'the plan is not per_license' }]);
@@ -88,7 +104,6 @@ export const orgRoutes =
       await ctx.access(request, null, 'admin');
       const b = request.body;
       const plan = b.plan as Plan;
-      checkPlan(plan);
       checkWebhookUrl(b.webhookUrl, ctx.allowPrivateWebhooks);
       const org: Org = {
         ...b,
