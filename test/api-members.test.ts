@@ -141,6 +141,18 @@ for (const make of BACKENDS) {
         },
       );
 
+      // Empty parameters, as a URL template fills them, are parameters not given.
+      const blank = await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&team=&project=&source=');
+      expect(blank.statusCode).toBe(200);
+      expect(blank.json()).toEqual(json);
+      const thisMonth = await call('GET', '/v1/orgs/calls/usage/projects?month=');
+      expect(thisMonth.json()).toEqual(
+        (await call('GET', '/v1/orgs/calls/usage/projects?month=2026-10')).json(),
+      );
+      expect((await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&all=1')).json()).toEqual(
+        (await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&all=true')).json(),
+      );
+
       const csv = await http(base, 'GET', '/v1/orgs/calls/usage/members?month=2026-10', {
         headers: { ...headers, accept: 'text/csv' },
       });

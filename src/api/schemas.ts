@@ -159,7 +159,7 @@ export const membersQuery = z.object({
   team: id.optional(),
   project: id.optional(),
   source: id.optional(),
-  all: z.enum(['true', 'false']).optional(),
+  all: z.enum(['true', 'false', '1', '0']).optional(),
   format: z.enum(['json', 'csv']).optional(),
   limit: z.coerce.number().int().min(1).max(100_000).optional(),
   cursor: z.string().optional(),

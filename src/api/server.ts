@@ -131,6 +131,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       throw new NotFoundError('org', orgId);
     }
   });
+  // A query parameter given empty (`?month=&team=`, as a form or a URL template sends it) is one
+  // not given.
+  app.addHook('preValidation', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query === undefined || query === null) return;
+    for (const [name, value] of Object.entries(query)) if (value === '') delete query[name];
+  });
   const access: ApiContext['access'] = async (request, orgId, scope) => {
     const caller = await callerOf(request);
     authorize(caller, orgId, scope);

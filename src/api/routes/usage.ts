@@ -66,7 +66,12 @@ export const usageRoutes =
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const q = request.query;
         const month = q.month ?? monthOfInstant(ctx.now(), org.timezone);
-        const filter = { team: q.team, project: q.project, source: q.source, all: q.all === 'true' };
+        const filter = {
+          team: q.team,
+          project: q.project,
+          source: q.source,
+          all: q.all === 'true' || q.all === '1',
+        };
         const wantsCsv =
           q.format === 'csv' || (q.format === undefined && request.headers.accept?.includes('text/csv'));
         if (wantsCsv) {
