@@ -15,6 +15,7 @@ import { makeOrg } from './support/fixtures.js';
  * and a real PostgreSQL server started by the suite.
  */
 const NOW = Date.parse('2026-09-15T10:00:00Z');
+const DAY = 86_400_000;
 
 const acme = (over: Partial<Org> = {}): Org => makeOrg({ billingEmails: ['billing@acme.example'], ...over });
 
@@ -588,6 +589,25 @@ for (const make of BACKENDS) {
       ).rejects.toMatchObject({
         code: 'member_exists',
       });
+    });
+
+    it('invites a member without a status, or revoked, again; not an active one', async () => {
+      await store.putMember(org.id, { id: 'nos', email: 'nos@acme.example', name: 'No Status' }, NOW);
+      await store.putMember(org.id, { id: 'rev', email: 'rev@acme.example' }, NOW);
+      await store.appendStatus(org.id, 'rev', 'active', NOW - 2 * DAY, NOW);
+      await store.appendStatus(org.id, 'rev', 'revoked', NOW - DAY, NOW);
+      const before = await store.activeAndInvited(org.id);
+      const nos = await store.invite(org.id, { id: 'nos', email: 'nos@acme.example' }, null, NOW);
+      expect(nos).toMatchObject({ id: 'nos', name: 'No Status', status: 'invited' });
+      const rev = await store.invite(org.id, { id: 'rev', email: 'rev@acme.example' }, null, NOW);
+      expect(rev.status).toBe('invited');
+      expect(await store.activeAndInvited(org.id)).toBe(before + 2);
+      expect((await store.statusHistories(org.id)).find((h) => h.member === 'rev')?.changes).toHaveLength(3);
+      await store.appendStatus(org.id, 'rev', 'active', NOW, NOW);
+      await expect(
+        store.invite(org.id, { id: 'rev', email: 'rev@acme.example' }, null, NOW),
+      ).rejects.toMatchObject({ code: 'member_exists' });
+      expect(await store.activeAndInvited(org.id)).toBe(before + 2);
     });
 
     it('keeps the status-presence daily counts equal to a recount from the histories, through a timezone change', async () => {

@@ -385,8 +385,18 @@ export abstract class KyselyStore implements Store {
       await this.inviteLock(trx, orgId);
       const activeInvited = await orgValue(trx, orgId, 'active_invited');
       if (fairUseCap !== null && activeInvited >= fairUseCap) throw new FairUseCapError(fairUseCap);
-      if (await readMember(trx, orgId, input.id))
-        throw new ConflictError('member_exists', `member '${input.id}' exists already`);
+      // A member without a status, revoked or deactivated may be invited (again); one active or
+      // invited already, or a shared member, may not.
+      const existing = await readMember(trx, orgId, input.id);
+      if (
+        existing &&
+        (existing.kind === 'shared' || existing.status === 'active' || existing.status === 'invited')
+      ) {
+        throw new ConflictError(
+          'member_exists',
+          `member '${input.id}' exists already${existing.status ? ` and is ${existing.status}` : ''}`,
+        );
+      }
       await this.putMemberIn(trx, orgId, input, now);
       return this.appendStatusIn(trx, orgId, input.id, 'invited', now, now);
     });

@@ -85,8 +85,10 @@ export interface Store {
   putMember(orgId: string, input: MemberInput, now: number): Promise<Member>;
   getMember(orgId: string, memberId: string): Promise<Member | undefined>;
   /**
-   * Invites a new member: creates it with `invited` status, unless the org's active + invited count
-   * has reached `fairUseCap` (FairUseCapError) or the id is taken (ConflictError `member_exists`).
+   * Invites a member: creates it (or takes one without a status, revoked or deactivated) with
+   * `invited` status, unless the org's active + invited count has reached `fairUseCap`
+   * (FairUseCapError) or the id is an active, invited or shared member (ConflictError
+   * `member_exists`).
    * Invites of one org run one at a time, so two at the cap can never both pass it.
    */
   invite(orgId: string, input: MemberInput, fairUseCap: number | null, now: number): Promise<Member>;
