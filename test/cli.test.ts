@@ -38,6 +38,18 @@ describe('seatmeter migrate', () => {
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr.trim()).toMatch(/^seatmeter: unsupported database URL/);
   });
+
+  it('fails with one line on an unknown command or a missing option', async () => {
+    for (const args of [['bogus'], ['report', '--month', '2026-09']]) {
+      const failed = (await seatmeter(args).catch((e: { code: number; stderr: string }) => e)) as {
+        code: number;
+        stderr: string;
+      };
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+      expect(failed.stderr).toMatch(/unknown command 'bogus'|required option '--org <org>'/);
+    }
+  });
 });
 
 describe('seatmeter serve', () => {

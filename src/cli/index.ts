@@ -10,7 +10,6 @@ import { serveCommand } from './commands/serve.js';
 
 const program = new Command('seatmeter')
   .description('licence-seat metering and billing')
-  .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
   .addCommand(importCommand())
