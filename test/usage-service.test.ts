@@ -6,6 +6,7 @@ import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import { closeMonth } from '../src/usage/statements.js';
 import { getUsage, membersUsage, memberUsagePages, projectsUsage } from '../src/usage/usage-service.js';
 import { makeOrg, tieredPlan } from './support/fixtures.js';
 
@@ -163,6 +164,47 @@ describe('usage service on SQLite', () => {
       { id: 'web', name: 'web', members: 3, billable: 1 },
     ]);
     expect(projects.total).toEqual({ members: 4, billable: 2 });
+  });
+
+  it('lists a closed month as its statement saw it, whatever statuses are recorded after', async () => {
+    const o = await store.createOrg(org({ counting: { presence: 'activity', aggregation: 'peak' } }), NOW);
+    await store.putMember('app', { id: 'ann', projects: ['web'] }, NOW);
+    await store.putMember('app', { id: 'bob', projects: ['web'] }, NOW);
+    await ingest(store, o, [
+      { id: '1', member: 'ann', source: 'calls', occurredAt: '2026-09-02T10:00:00-04:00' },
+      { id: '2', member: 'bob', source: 'calls', occurredAt: '2026-09-03T10:00:00-04:00' },
+    ]);
+    const statement = await closeMonth(store, o, '2026-09', NOW);
+    expect(statement.billable.numerator).toBe(1);
+    const later = NOW + 3_600_000;
+    await store.appendStatus('app', 'bob', 'deactivated', later, later);
+    const closed = await membersUsage(store, o, '2026-09', later);
+    expect(closed.totals).toEqual({ members: 2, billable: 2 });
+    expect(closed.members.find((m) => m.id === 'bob')).toMatchObject({ billable: true, reason: 'activity' });
+    expect((await projectsUsage(store, o, '2026-09', later)).total).toEqual({ members: 2, billable: 2 });
+    // An open month sees the deactivation.
+    await ingest(store, o, [
+      { id: '3', member: 'bob', source: 'calls', occurredAt: '2026-10-01T10:00:00-04:00' },
+    ]);
+    expect((await membersUsage(store, o, '2026-10', later)).members).toMatchObject([
+      { id: 'bob', billable: false, reason: 'deactivated' },
+    ]);
+
+    // Under status presence, a change recorded after the closing does not move the closed month.
+    const s = await store.createOrg(
+      org({ id: 'users', counting: { presence: 'status', aggregation: 'average' } }),
+      NOW,
+    );
+    await store.putMember('users', { id: 'cy' }, NOW);
+    await store.appendStatus('users', 'cy', 'active', Date.parse('2026-09-01T00:00:00-04:00'), NOW);
+    await closeMonth(store, s, '2026-09', NOW);
+    await store.appendStatus('users', 'cy', 'revoked', Date.parse('2026-09-11T00:00:00-04:00'), later);
+    expect((await membersUsage(store, s, '2026-09', later)).members).toMatchObject([
+      { id: 'cy', reason: 'active', daysCounted: 30 },
+    ]);
+    expect((await membersUsage(store, s, '2026-10', later, { all: true })).members).toMatchObject([
+      { id: 'cy', reason: 'not_active', daysCounted: 0 },
+    ]);
   });
 
   it('counts status presence from the history: active at any instant of the day', async () => {

@@ -990,16 +990,26 @@ export abstract class KyselyStore implements Store {
     );
   }
 
-  async statusHistories(orgId: string, range?: MemberRange): Promise<MemberHistory[]> {
-    return this.statusHistoriesOf(this.db, orgId, range);
+  async statusHistories(
+    orgId: string,
+    range?: MemberRange,
+    recordedThrough?: number,
+  ): Promise<MemberHistory[]> {
+    return this.statusHistoriesOf(this.db, orgId, range, recordedThrough);
   }
 
-  private async statusHistoriesOf(db: Db, orgId: string, range?: MemberRange): Promise<MemberHistory[]> {
+  private async statusHistoriesOf(
+    db: Db,
+    orgId: string,
+    range?: MemberRange,
+    recordedThrough?: number,
+  ): Promise<MemberHistory[]> {
     const rows = await db
       .selectFrom('status_changes')
       .select(['member_id', 'status', 'at'])
       .where('org_id', '=', orgId)
       .where(inMemberRange(range))
+      .$if(recordedThrough !== undefined, (q) => q.where('recorded_at', '<=', recordedThrough as number))
       .orderBy('member_id')
       .orderBy('at')
       .orderBy('seq')

@@ -132,9 +132,10 @@ export interface Store {
   listMembers(orgId: string, range?: MemberRange): Promise<Member[]>;
   /**
    * Status histories of every member that has one (in `range` when given), sorted by `at` then
-   * recording order.
+   * recording order; with `recordedThrough`, only the changes recorded by then (a closed month's
+   * lists, as its statement saw them).
    */
-  statusHistories(orgId: string, range?: MemberRange): Promise<MemberHistory[]>;
+  statusHistories(orgId: string, range?: MemberRange, recordedThrough?: number): Promise<MemberHistory[]>;
   /** Members whose current status is `active` or `invited`. */
   activeAndInvited(orgId: string): Promise<number>;
   /**

@@ -57,7 +57,8 @@ function dropFutureDays(seats: SeatDays<string>, last: number): SeatDays<string>
 /**
  * Who of one page of members held a seat on which day of a month, under the org's presence rule.
  * Under `activity`, members whose current status is `deactivated` hold none (they are returned
- * apart, as `withheld`).
+ * apart, as `withheld`). For a closed month (`closedAt`), statuses are those recorded by its
+ * closing, so its lists agree with its frozen statement.
  */
 async function pageSeats(
   store: Store,
@@ -65,15 +66,24 @@ async function pageSeats(
   calendar: MonthCalendar,
   now: number,
   page: MemberPage,
+  closedAt: number | undefined,
 ): Promise<PageSeats> {
   const last = lastBegunDay(calendar, now);
   const activity = await store.activityRows(org.id, calendar, page.range);
   if (org.counting.presence === 'status') {
-    const histories = await store.statusHistories(org.id, page.range);
+    const histories = await store.statusHistories(org.id, page.range, closedAt);
     const seats = dropFutureDays(statusSeats({ calendar, histories }), last);
     return { seats, withheld: new Map(), activity };
   }
-  const deactivated = new Set(page.members.filter((m) => m.status === 'deactivated').map((m) => m.id));
+  const deactivated =
+    closedAt === undefined
+      ? new Set(page.members.filter((m) => m.status === 'deactivated').map((m) => m.id))
+      : new Set(
+          (await store.statusHistories(org.id, page.range, closedAt))
+            // As the members' `status`: the change latest in time.
+            .filter((h) => h.changes.at(-1)?.status === 'deactivated')
+            .map((h) => h.member),
+        );
   const seats: SeatDays<string> = new Map();
   const withheld: SeatDays<string> = new Map();
   for (const row of activity) {
@@ -222,8 +232,9 @@ export async function* memberUsagePages(
   pageSize = MEMBER_PAGE,
 ): AsyncGenerator<MemberUsage[]> {
   const calendar = monthCalendar(month, org.timezone);
+  const closedAt = (await store.getStatement(org.id, month))?.closedAt;
   for await (const page of memberPages(store, org.id, pageSize)) {
-    const { seats, withheld, activity } = await pageSeats(store, org, calendar, now, page);
+    const { seats, withheld, activity } = await pageSeats(store, org, calendar, now, page, closedAt);
     const sources = new Map<string, Record<string, number>>();
     for (const row of activity) {
       let s = sources.get(row.member);
@@ -333,10 +344,11 @@ export async function projectsUsage(
   const perProject = new Map(
     projects.map((p) => [p.id, { id: p.id, name: p.name, members: 0, billable: 0 }]),
   );
+  const closedAt = (await store.getStatement(org.id, month))?.closedAt;
   let members = 0;
   let billable = 0;
   for await (const page of memberPages(store, org.id)) {
-    const { seats } = await pageSeats(store, org, calendar, now, page);
+    const { seats } = await pageSeats(store, org, calendar, now, page, closedAt);
     for (const m of page.members) {
       members++;
       const held = seats.has(m.id);
