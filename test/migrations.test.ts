@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
 import { dailyCounts, statusSeats } from '../src/core/presence.js';
+import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
 import { openStore } from '../src/store/open-store.js';
@@ -121,6 +122,58 @@ for (const [name, open] of databases) {
         // ann on the 1st to the 11th (revoked at 00:00 local on the 11th), cyd from the 20th.
         expect(counts.slice(9, 12)).toEqual([1, 0, 0]);
         expect(counts.at(-1)).toBe(1);
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
+
+    it('keeps the member-days stored before 010-days-by-key; deactivation still moves them', async () => {
+      const { url, kysely } = await open('days');
+      const { error } = await new Migrator({ db: kysely, provider: migrationProvider }).migrateTo(
+        '009-status-day-deltas',
+      );
+      expect(error).toBeUndefined();
+      await sql`insert into orgs (org_id, name, timezone, presence, aggregation, plan, fair_use_cap,
+          auto_close_days, billing_emails, webhook_url, webhook_secret, created_at, updated_at)
+        values ('acme', 'Acme', 'UTC', 'activity', 'peak', ${JSON.stringify(tieredPlan())}, null,
+          3, '[]', null, null, ${NOW}, ${NOW})`.execute(kysely);
+      await sql`insert into members (org_id, member_id, kind, status, created_at, updated_at)
+        values ('acme', 'ann', 'person', null, ${NOW}, ${NOW})`.execute(kysely);
+      const first = monthCalendar('2026-09', 'UTC').firstDay;
+      for (const day of [first + 2, first + 5]) {
+        await sql`insert into activity_days (org_id, day, member_id, source, events)
+          values ('acme', ${day}, 'ann', 'calls', 3), ('acme', ${day}, 'ann', 'deals', 1)`.execute(kysely);
+        await sql`insert into member_days (org_id, day, member_id) values ('acme', ${day}, 'ann')`.execute(
+          kysely,
+        );
+        await sql`insert into day_seats (org_id, day, seats) values ('acme', ${day}, 1)`.execute(kysely);
+      }
+      await kysely.destroy();
+
+      const store = openStore(url);
+      try {
+        await store.migrate();
+        const calendar = monthCalendar('2026-09', 'UTC');
+        const seats = async () => (await store.activityCounts('acme', calendar)).slice(0, 7);
+        expect(await seats()).toEqual([0, 0, 1, 0, 0, 1, 0]);
+        expect((await store.activityRows('acme', calendar)).map((r) => r.events).sort()).toEqual([
+          1, 1, 3, 3,
+        ]);
+        await store.appendStatus('acme', 'ann', 'deactivated', NOW, NOW);
+        expect(await seats()).toEqual([0, 0, 0, 0, 0, 0, 0]);
+        await store.appendStatus('acme', 'ann', 'active', NOW + 1, NOW + 1);
+        expect(await seats()).toEqual([0, 0, 1, 0, 0, 1, 0]);
+        const org = (await store.getOrg('acme')) as Org;
+        const valid = validateBatch(
+          [
+            { id: 'n1', member: 'ann', source: 'calls', occurredAt: '2026-09-03T09:00:00Z' },
+            { id: 'n2', member: 'ann', source: 'calls', occurredAt: '2026-09-07T09:00:00Z' },
+          ],
+          NOW,
+        );
+        if (!valid.ok) throw new Error('invalid batch');
+        await store.ingest(org, valid.events, NOW);
+        expect(await seats()).toEqual([0, 0, 1, 0, 0, 1, 1]);
       } finally {
         await store.close();
       }

@@ -458,38 +458,22 @@ export abstract class KyselyStore implements Store {
       .where('org_id', '=', orgId)
       .where('member_id', '=', memberId)
       .execute();
-    // A deactivated member holds no seat under `activity` presence, on any of its days.
+    // A deactivated member holds no seat under `activity` presence, on any of its days (the days
+    // of its activity rows, as of its member-days): a seat less on each, or back on each (a day it
+    // alone had activity on may have no row yet). In day order, as ingest adds seats, so two
+    // writers never wait on each other's days in opposite orders.
     const was = exists.status === 'deactivated';
     const is = latest.status === 'deactivated';
-    if (is && !was) {
-      await trx
-        .updateTable('day_seats')
-        .set({ seats: sql`seats - 1` })
+    if (is !== was) {
+      const days = await trx
+        .selectFrom('activity_days')
+        .select('day')
+        .distinct()
         .where('org_id', '=', orgId)
-        .where('day', 'in', (eb) =>
-          eb
-            .selectFrom('member_days')
-            .select('day')
-            .where('org_id', '=', orgId)
-            .where('member_id', '=', memberId),
-        )
+        .where('member_id', '=', memberId)
+        .orderBy('day')
         .execute();
-    } else if (was && !is) {
-      // Back from deactivated: a day it alone had activity on may have no row yet.
-      await trx
-        .insertInto('day_seats')
-        .columns(['org_id', 'day', 'seats'])
-        .expression((eb) =>
-          eb
-            .selectFrom('member_days')
-            .select(['org_id', 'day', sql<number>`1`.as('seats')])
-            .where('org_id', '=', orgId)
-            .where('member_id', '=', memberId),
-        )
-        .onConflict((oc) =>
-          oc.columns(['org_id', 'day']).doUpdateSet({ seats: sql`day_seats.seats + excluded.seats` }),
-        )
-        .execute();
+      await addPerDay(trx, 'day_seats', orgId, new Map(days.map((d) => [Number(d.day), is ? -1 : 1])));
     }
     // The member's runs of active days before and after the change move the status deltas.
     const mapper = new DayMapper(await orgValue(trx, orgId, 'timezone'));

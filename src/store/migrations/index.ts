@@ -8,6 +8,7 @@ import { daySeats } from './006-day-seats.js';
 import { activeInvited } from './007-active-invited.js';
 import { eventIds } from './008-event-ids.js';
 import { statusDayDeltas } from './009-status-day-deltas.js';
+import { daysByKey } from './010-days-by-key.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-active-invited': activeInvited,
   '008-event-ids': eventIds,
   '009-status-day-deltas': statusDayDeltas,
+  '010-days-by-key': daysByKey,
 };
 
 export const migrationProvider: MigrationProvider = {
