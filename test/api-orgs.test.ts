@@ -157,6 +157,8 @@ for (const make of BACKENDS) {
       expect(tiered.json()).toMatchObject({ plan: { type: 'tiered', subscribedUpTo: 50 } });
       const tier = await patch({ plan: { subscribedUpTo: 100 } });
       expect(tier.json()).toMatchObject({ plan: { type: 'tiered', subscribedUpTo: 100 } });
+      expect((await patch({ tier: 20 })).json()).toMatchObject({ plan: { subscribedUpTo: 20 } });
+      expect((await patch({ subscribedUpTo: 100 })).json()).toMatchObject({ plan: { subscribedUpTo: 100 } });
       const notATier = await patch({ plan: { subscribedUpTo: 30 } });
       expect(notATier.json()).toMatchObject({ error: { details: [{ field: 'plan.subscribedUpTo' }] } });
       const org = await app.request({ method: 'GET', url: '/v1/orgs/minimum', headers: auth });

@@ -105,9 +105,10 @@ export const patchOrgBody = z
   .object({
     ...orgSettings,
     plan: planPatchSchema,
-    // Shorthands for the two changes customers make most.
+    // Shorthands for the two changes customers make most ("licences, tier" in SPEC.md section 6).
     licenses: z.number().int().nonnegative(),
     subscribedUpTo: z.number().int().positive().nullable(),
+    tier: z.number().int().positive().nullable().describe('the same as subscribedUpTo'),
   })
   .partial();
 

@@ -69,7 +69,10 @@ function patchedPlan(current: Plan, patch: PatchBody['plan']): Plan {
   return parsed.data;
 }
 
-/** Applies a PATCH to an org: settings replaced, `licenses` and `subscribedUpTo` as shorthands. */
+/**
+ * Applies a PATCH to an org: settings replaced, `licenses` and `subscribedUpTo` (or `tier`) as
+ * shorthands.
+ */
 function patched(org: Org, patch: PatchBody): Org {
   let plan: Plan = patchedPlan(org.plan, patch.plan);
   if (patch.licenses !== undefined) {
@@ -77,10 +80,11 @@ function patched(org: Org, patch: PatchBody): Org {
       throw new ValidationError([{ field: 'licenses', message: 'the plan is not per_license' }]);
     plan = { ...plan, licenses: patch.licenses };
   }
-  if (patch.subscribedUpTo !== undefined) {
-    if (plan.type !== 'tiered')
-      throw new ValidationError([{ field: 'subscribedUpTo', message: 'the plan is not tiered' }]);
-    plan = { ...plan, subscribedUpTo: patch.subscribedUpTo };
+  for (const field of ['subscribedUpTo', 'tier'] as const) {
+    const upTo = patch[field];
+    if (upTo === undefined) continue;
+    if (plan.type !== 'tiered') throw new ValidationError([{ field, message: 'the plan is not tiered' }]);
+    plan = { ...plan, subscribedUpTo: upTo };
   }
   const webhookUrl = patch.webhookUrl === undefined ? org.webhookUrl : patch.webhookUrl;
   return {
