@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { monthCalendar } from '../src/core/calendar.js';
 import { openStore } from '../src/store/open-store.js';
 import { makeOrg, tieredPlan } from './support/fixtures.js';
 import { CLI, startServe } from './support/serve-process.js';
@@ -67,6 +68,56 @@ describe('seatmeter serve', () => {
     db.close();
     expect(await server.stop()).toBe(0);
   });
+});
+
+describe('seatmeter import beside another writer', () => {
+  it('waits for the other process instead of failing with database is locked', async () => {
+    const path = join(dir, 'beside.db');
+    const store = openStore(`sqlite:${path}`);
+    await store.migrate();
+    const org = await store.createOrg(makeOrg({ id: 'both', plan: tieredPlan(20) }), Date.now());
+    const file = join(dir, 'beside.ndjson');
+    const imported = 60_000;
+    writeFileSync(
+      file,
+      `${Array.from({ length: imported }, (_, i) =>
+        JSON.stringify({
+          id: `imp-${i}`,
+          member: `m${i % 40}`,
+          source: 'calls',
+          occurredAt: `2026-09-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00Z`,
+        }),
+      ).join('\n')}\n`,
+    );
+    let importing = true;
+    const child = seatmeter(['import', '--org', 'both', '--db', `sqlite:${path}`, file]).finally(() => {
+      importing = false;
+    });
+    // This process writes small batches all the while the import runs.
+    let written = 0;
+    const failures: unknown[] = [];
+    for (let b = 0; importing || b < 20; b++) {
+      const events = Array.from({ length: 50 }, (_, i) => ({
+        id: `own-${b}-${i}`,
+        member: `own${i}`,
+        source: 'deals',
+        at: Date.parse('2026-09-15T12:00:00Z'),
+        project: undefined,
+      }));
+      try {
+        written += (await store.ingest(org, events, Date.now())).accepted;
+      } catch (error) {
+        failures.push(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const { stdout } = await child;
+    expect(failures).toEqual([]);
+    expect(stdout).toContain(`${imported} accepted, 0 duplicates`);
+    const rows = await store.activityRows('both', monthCalendar('2026-09', 'UTC'));
+    expect(rows.reduce((n, r) => n + r.events, 0)).toBe(imported + written);
+    await store.close();
+  }, 120_000);
 });
 
 describe('seatmeter import and report', () => {

@@ -1,5 +1,17 @@
 import SQLite from 'better-sqlite3';
-import { type Expression, Kysely, type SqlBool, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type Expression,
+  Kysely,
+  type SqlBool,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type { MonthCalendar } from '../../core/calendar.js';
 import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
@@ -29,6 +41,27 @@ function cachingStatements(database: SQLite.Database) {
       return statement;
     },
   };
+}
+
+/**
+ * Kysely's SQLite dialect, with transactions that take the write lock when they begin (`BEGIN
+ * IMMEDIATE`). A plain `BEGIN` reads first and asks for the lock at its first write: when another
+ * process (`seatmeter import` beside `serve`, a second `serve`) has committed meanwhile, that fails
+ * at once with "database is locked", whatever the busy timeout. Taking the lock first waits for the
+ * other writer instead, up to the busy timeout.
+ */
+class WritingSqliteDialect extends SqliteDialect {
+  constructor(private readonly config: SqliteDialectConfig) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new (class extends SqliteDriver {
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+    })(this.config);
+  }
 }
 
 /**
@@ -224,7 +257,7 @@ export class SqliteStore extends KyselyStore {
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const kysely = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: cachingStatements(database) }),
+      dialect: new WritingSqliteDialect({ database: cachingStatements(database) }),
     });
     let reader: SQLite.Database | undefined;
     if (path !== ':memory:') {
