@@ -33,7 +33,7 @@ declare const window: { innerWidth: number };
 interface UsageAnswer {
   month: string;
   current: number | null;
-  billable: { value: number };
+  billable: { value: number; denominator: number };
   projected: { value: number };
   allowance: number | null;
   state: string;
@@ -106,6 +106,7 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('h1').innerText()).toBe('Nordic Calls ApS');
     expect(await text(page, 'seats-today')).toContain(`Seats today ${usage.current}`);
     expect(await text(page, 'billable')).toContain(`Billable to date ${usage.billable.value}`);
+    expect(usage.billable.denominator).toBe(1);
     expect(await text(page, 'allowance')).toContain(`Allowance ${usage.allowance}`);
     expect(usage.state).toBe('over');
     expect(alerts.banner).not.toBeNull();
@@ -129,6 +130,10 @@ describe('the dashboard in Chromium', () => {
       projects.projects.map((p) => [p.name, String(p.members), String(p.billable)]),
     );
     expect(await text(apps, 'charge')).toContain('tier up to 100 seats');
+    // An average shows two decimals, also when it is whole.
+    const appsUsage = await api<UsageAnswer>('GET', '/v1/orgs/pixel-apps/usage');
+    expect(appsUsage.billable.denominator).toBeGreaterThan(1);
+    expect(await text(apps, 'billable')).toContain(`Billable to date ${appsUsage.billable.value.toFixed(2)}`);
   });
 
   it('changes the table with the team filter and the sort, and switches months', async () => {
@@ -287,6 +292,12 @@ describe('the dashboard in Chromium', () => {
 
   it('shows the operator every org, worst first, each linking to its page', async () => {
     const page = await open(`${app.base}/dashboard/`);
+    // A mistyped key brings the form back with the reason, also after a reload.
+    await page.getByLabel('Operator key').fill('mistyped');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').innerText()).toBe('the API key is not valid');
+    await page.reload();
     await page.getByLabel('Operator key').fill(ADMIN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('[data-testid=orgs] tbody tr').first().waitFor();
@@ -328,8 +339,9 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('logged no console errors on any page', () => {
-    // Pages that answer 403 by design log their status; nothing else may.
-    expect(consoleErrors.filter((e) => !/status of 403/.test(e))).toEqual([]);
+    // Pages that answer 403 by design, and the mistyped operator key's 401, log their status;
+    // nothing else may.
+    expect(consoleErrors.filter((e) => !/status of 40[13]/.test(e))).toEqual([]);
   });
 });
 

@@ -73,6 +73,8 @@ async function call(session: Session, path: string, init: RequestInit = {}): Pro
     } catch {
       // not JSON: keep the status line
     }
+    // A typed operator key the API refuses is forgotten: the next load asks for it again.
+    if (session.kind === 'operator' && (res.status === 401 || res.status === 403)) rememberOperatorKey(null);
     throw new ApiError(res.status, message);
   }
   return res;

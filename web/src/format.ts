@@ -8,8 +8,9 @@ export function money(minor: number, currency: string): string {
   return format.format(minor / 10 ** digits);
 }
 
+/** A peak is a whole count; an average shows two decimals, also when whole (SPEC.md section 2). */
 export function figure(f: { value: number; numerator: number; denominator: number }): string {
-  return Number.isInteger(f.value) ? String(f.value) : f.value.toFixed(2);
+  return f.denominator === 1 ? String(f.value) : f.value.toFixed(2);
 }
 
 export function explain(f: { numerator: number; denominator: number }): string {

@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { rememberOperatorKey, type Session, sessionFromPage } from './api.js';
 import { OperatorPage } from './operator-page.js';
 import { OrgPage } from './org-page.js';
@@ -12,7 +12,7 @@ function orgOfPath(): string | null {
 }
 
 /** Without a dashboard link, the operator signs in with the operator key (kept for this tab only). */
-function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
+function SignIn({ onSignIn, refused }: { onSignIn: (key: string) => void; refused: string | null }) {
   const [key, setKey] = useState('');
   return (
     <main class="signin">
@@ -27,6 +27,11 @@ function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
         <p class="muted">
           Open an organization's page with its dashboard link, or sign in with the operator key.
         </p>
+        {refused ? (
+          <div class="banner error" role="alert">
+            {refused}
+          </div>
+        ) : null}
         <label class="field">
           <span>Operator key</span>
           <input
@@ -47,27 +52,27 @@ function SignIn({ onSignIn }: { onSignIn: (key: string) => void }) {
 
 function App() {
   const [session, setSession] = useState<Session | null>(sessionFromPage);
+  const [refused, setRefused] = useState<string | null>(null);
+  const signOut = useCallback((reason?: string) => {
+    rememberOperatorKey(null);
+    setRefused(reason ?? null);
+    setSession(null);
+  }, []);
   const org = orgOfPath();
   if (!session) {
     return (
       <SignIn
+        refused={refused}
         onSignIn={(key) => {
           rememberOperatorKey(key);
+          setRefused(null);
           setSession(sessionFromPage());
         }}
       />
     );
   }
   if (org) return <OrgPage session={session} orgId={org} />;
-  return (
-    <OperatorPage
-      session={session}
-      onSignOut={() => {
-        rememberOperatorKey(null);
-        setSession(null);
-      }}
-    />
-  );
+  return <OperatorPage session={session} onSignOut={signOut} />;
 }
 
 render(<App />, document.getElementById('app') as HTMLElement);

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { getJson, type OrgListEntry, type Session } from './api.js';
+import { ApiError, getJson, type OrgListEntry, type Session } from './api.js';
 import { figure, planText, STATE_RANK, STATE_TEXT } from './format.js';
 import { ErrorBox } from './org-page.js';
 
@@ -8,7 +8,14 @@ const ratio = (o: OrgListEntry) =>
   o.usage.allowance === null || o.usage.allowance === 0 ? -1 : o.usage.billable.value / o.usage.allowance;
 
 /** The operator's overview: every org with billable against allowance, worst first. */
-export function OperatorPage({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+export function OperatorPage({
+  session,
+  onSignOut,
+}: {
+  session: Session;
+  /** Back to the sign-in form, with the reason when the API refused the key. */
+  onSignOut: (reason?: string) => void;
+}) {
   const [orgs, setOrgs] = useState<OrgListEntry[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -24,8 +31,11 @@ export function OperatorPage({ session, onSignOut }: { session: Session; onSignO
           ),
         ),
       )
-      .catch((e: Error) => setError(e.message));
-  }, [session]);
+      .catch((e: Error) => {
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) onSignOut(e.message);
+        else setError(e.message);
+      });
+  }, [session, onSignOut]);
   if (error) return <ErrorBox message={error} />;
   if (!orgs) return <p class="loading">Loading…</p>;
   return (
@@ -37,7 +47,7 @@ export function OperatorPage({ session, onSignOut }: { session: Session; onSignO
           <p class="muted">This month's billable licences against each allowance, worst first.</p>
         </div>
         <div class="head-actions">
-          <button type="button" onClick={onSignOut}>
+          <button type="button" onClick={() => onSignOut()}>
             Sign out
           </button>
         </div>
