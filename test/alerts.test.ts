@@ -332,9 +332,14 @@ for (const make of BACKENDS) {
       try {
         await rounds.closeDue();
         expect(await store.raisedAlertKinds(org, '2026-09')).toEqual([]);
+        // Recorded ahead: not active, nor counted against the cap, before the 20th.
+        expect((await store.getMember(org, 'user-0'))?.status).toBeNull();
+        expect(await store.activeAndInvited(org)).toBe(0);
         clock = Date.parse('2026-09-25T12:00:00Z');
         await rounds.closeDue();
         expect(await store.raisedAlertKinds(org, '2026-09')).toEqual(['approaching']);
+        expect((await store.getMember(org, 'user-0'))?.status).toBe('active');
+        expect(await store.activeAndInvited(org)).toBe(60);
       } finally {
         await rounds.stop();
       }

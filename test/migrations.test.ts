@@ -178,5 +178,38 @@ for (const [name, open] of databases) {
         await store.close();
       }
     }, 120_000);
+
+    it('puts in force after 011-status-due the status that holds now of a history with changes ahead', async () => {
+      const { url, kysely } = await open('due');
+      const { error } = await new Migrator({ db: kysely, provider: migrationProvider }).migrateTo(
+        '010-days-by-key',
+      );
+      expect(error).toBeUndefined();
+      const now = Date.now();
+      await sql`insert into orgs (org_id, name, timezone, presence, aggregation, plan, fair_use_cap,
+          auto_close_days, billing_emails, webhook_url, webhook_secret, created_at, updated_at, active_invited)
+        values ('acme', 'Acme', 'UTC', 'status', 'average', ${JSON.stringify(tieredPlan())}, null,
+          3, '[]', null, null, ${now}, ${now}, 0)`.execute(kysely);
+      // Before 011 the member took the status of its latest change, even one still to come.
+      await sql`insert into members (org_id, member_id, kind, status, created_at, updated_at)
+        values ('acme', 'ann', 'person', 'revoked', ${now}, ${now})`.execute(kysely);
+      await sql`insert into status_changes (org_id, member_id, at, seq, status, recorded_at)
+        values ('acme', 'ann', ${now - 86_400_000}, 1, 'active', ${now}),
+          ('acme', 'ann', ${now + 86_400_000}, 2, 'revoked', ${now})`.execute(kysely);
+      await kysely.destroy();
+
+      const store = openStore(url);
+      try {
+        await store.migrate();
+        expect(await store.settleStatuses('acme', now)).toBe(1);
+        expect((await store.getMember('acme', 'ann'))?.status).toBe('active');
+        expect(await store.activeAndInvited('acme')).toBe(1);
+        expect(await store.settleStatuses('acme', now + 86_400_000)).toBe(1);
+        expect((await store.getMember('acme', 'ann'))?.status).toBe('revoked');
+        expect(await store.activeAndInvited('acme')).toBe(0);
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
   });
 }

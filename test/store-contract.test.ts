@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
 import { ConflictError, FairUseCapError, NotFoundError } from '../src/core/errors.js';
-import { dailyCounts, statusSeats } from '../src/core/presence.js';
+import { dailyCounts, statusAt, statusSeats } from '../src/core/presence.js';
 import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
@@ -619,10 +619,11 @@ for (const make of BACKENDS) {
       const months = ['2026-08', '2026-09', '2026-10'];
       const check = async (zone: string) => {
         const histories = await store.statusHistories(org.id);
-        // Each member's current status is the one its history ends with, whatever order it came in.
+        // Each member's current status is the one in force when the changes were recorded (NOW),
+        // whatever order they came in; changes ahead of it are not in force yet.
         const current = new Map((await store.listMembers(org.id)).map((m) => [m.id, m.status]));
         for (const h of histories)
-          expect([h.member, current.get(h.member)]).toEqual([h.member, h.changes.at(-1)?.status]);
+          expect([h.member, current.get(h.member)]).toEqual([h.member, statusAt(h.changes, NOW) ?? null]);
         for (const month of months) {
           const calendar = monthCalendar(month, zone);
           expect([month, await store.statusCounts(org.id, calendar)]).toEqual([
@@ -665,6 +666,30 @@ for (const make of BACKENDS) {
       ).toBe(true);
     });
 
+    it('puts a status change recorded ahead in force when its moment comes', async () => {
+      const calendar = monthCalendar('2026-09', org.timezone);
+      await store.putMember(org.id, { id: 'later' }, NOW);
+      await store.appendStatus(org.id, 'later', 'active', NOW - DAY, NOW);
+      await store.ingest(
+        org,
+        batch([{ id: 'la1', member: 'later', source: 'calls', occurredAt: '2026-09-02T10:00:00Z' }]),
+        NOW,
+      );
+      const counted = await store.activeAndInvited(org.id);
+      const seats = (await store.activityCounts(org.id, calendar))[1] as number;
+      await store.appendStatus(org.id, 'later', 'deactivated', NOW + DAY, NOW);
+      expect((await store.getMember(org.id, 'later'))?.status).toBe('active');
+      expect(await store.activeAndInvited(org.id)).toBe(counted);
+      expect((await store.activityCounts(org.id, calendar))[1]).toBe(seats);
+      expect(await store.settleStatuses(org.id, NOW + DAY - 1)).toBe(0);
+      expect((await store.getMember(org.id, 'later'))?.status).toBe('active');
+      expect(await store.settleStatuses(org.id, NOW + DAY)).toBe(1);
+      expect((await store.getMember(org.id, 'later'))?.status).toBe('deactivated');
+      expect(await store.activeAndInvited(org.id)).toBe(counted - 1);
+      expect((await store.activityCounts(org.id, calendar))[1]).toBe(seats - 1);
+      expect(await store.settleStatuses(org.id, NOW + 2 * DAY)).toBe(0);
+    });
+
     it('gives a member back its seats on days only it had activity when it is reactivated', async () => {
       const calendar = monthCalendar('2026-09', org.timezone);
       await store.putMember(org.id, { id: 'solo' }, NOW);
@@ -677,7 +702,7 @@ for (const make of BACKENDS) {
       expect((await store.activityCounts(org.id, calendar))[2]).toBe(0);
       await store.appendStatus(org.id, 'solo', 'active', NOW, NOW);
       expect((await store.activityCounts(org.id, calendar))[2]).toBe(1);
-      await store.appendStatus(org.id, 'solo', 'deactivated', NOW + 1, NOW);
+      await store.appendStatus(org.id, 'solo', 'deactivated', NOW + 1, NOW + 1);
       expect((await store.activityCounts(org.id, calendar))[2]).toBe(0);
     });
 
@@ -695,7 +720,7 @@ for (const make of BACKENDS) {
             ]),
             NOW,
           ),
-          store.appendStatus(org.id, 'm', i % 2 === 0 ? 'deactivated' : 'active', NOW + i, NOW),
+          store.appendStatus(org.id, 'm', i % 2 === 0 ? 'deactivated' : 'active', NOW + i, NOW + 100),
         ]);
       }
       // m ends active (the last change): every day has new-i and m.

@@ -62,7 +62,11 @@ export function startBackground(options: BackgroundOptions): Background {
         // `average`, and with status changes recorded ahead) with no change to evaluate them on.
         // One org failing is reported and does not stop the others.
         for (const org of await options.store.listOrgs()) {
-          await evaluateAlerts(options.store, org, now()).catch((error) => options.onError?.(error));
+          // Status changes recorded ahead of their moment come into force first.
+          await options.store
+            .settleStatuses(org.id, now())
+            .then(() => evaluateAlerts(options.store, org, now()))
+            .catch((error) => options.onError?.(error));
         }
         // Rate-limit counts of windows long gone (kept in the database when it is shared).
         await options.store.pruneRateLimits(Date.now() - 60_000);

@@ -3,9 +3,17 @@ import { type Expression, type Kysely, Migrator, type SqlBool, sql, type Transac
 import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar.js';
 import { ConflictError, FairUseCapError, NotFoundError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
-import { activeDayRuns, addRunDeltas, countsFromDeltas, statusDeltas } from '../core/presence.js';
+import { activeDayRuns, addRunDeltas, countsFromDeltas, statusAt, statusDeltas } from '../core/presence.js';
 import type { Rational } from '../core/rational.js';
-import type { Aggregation, Member, MemberKind, MemberStatus, Org, Presence } from '../core/types.js';
+import type {
+  Aggregation,
+  Member,
+  MemberKind,
+  MemberStatus,
+  Org,
+  Presence,
+  StatusChange,
+} from '../core/types.js';
 import type { AlertKind } from '../core/usage-state.js';
 import { BatchGroups } from '../ingest/batch-groups.js';
 import type { ValidEvent } from '../ingest/validate-batch.js';
@@ -423,48 +431,59 @@ export abstract class KyselyStore implements Store {
     at: number,
     now: number,
   ): Promise<Member> {
-    // As a batch does: a change of the org's timezone (which rebuilds the status deltas) waits.
-    await this.batchLock(trx, orgId);
-    // The member's row is locked first: an ingest adding its seats waits, or is waited for.
-    const exists = await trx
-      .selectFrom('members')
-      .select(['member_id', 'status'])
-      .where('org_id', '=', orgId)
-      .where('member_id', '=', memberId)
-      .$if(this.rowLocks, (q) => q.forUpdate())
-      .executeTakeFirst();
+    const exists = await this.lockMember(trx, orgId, memberId);
     if (!exists) throw new NotFoundError('member', memberId);
-    const history = await trx
-      .selectFrom('status_changes')
-      .select(['status', 'at', 'seq'])
-      .where('org_id', '=', orgId)
-      .where('member_id', '=', memberId)
-      .orderBy('at')
-      .orderBy('seq')
-      .execute();
+    const history = await historyOf(trx, orgId, memberId);
     // Among changes at one instant the last recorded wins, so each change gets the next seq.
     const seq = history.reduce((max, c) => Math.max(max, Number(c.seq)), 0) + 1;
     await trx
       .insertInto('status_changes')
       .values({ org_id: orgId, member_id: memberId, at, seq, status, recorded_at: now })
       .execute();
-    // The status in force after the history's last change: the new one unless it lies earlier
-    // (at one instant the later-recorded change wins, and the new one is recorded last).
-    const last = history.at(-1);
-    const latest = last !== undefined && Number(last.at) > at ? last : { status };
+    // The new change in its place: after the changes at or before its moment (at one instant the
+    // later-recorded change wins, and the new one is recorded last).
+    const before = history.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at) }));
+    const place = before.findIndex((c) => c.at > at);
+    const after = [...before];
+    after.splice(place === -1 ? after.length : place, 0, { status, at });
+    const is = await this.settleStatusIn(trx, orgId, memberId, exists.status, after, now);
+    // The member's runs of active days before and after the change move the status deltas.
+    const mapper = new DayMapper(await orgValue(trx, orgId, 'timezone'));
+    const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
+    const deltas = new Map<number, number>();
+    addRunDeltas(deltas, activeDayRuns(before, epochDayOf), -1);
+    addRunDeltas(deltas, activeDayRuns(after, epochDayOf), 1);
+    await addPerDay(trx, 'status_day_deltas', orgId, deltas);
+    // The org row last, as in ingest: the two never wait on each other in opposite orders.
+    await countActiveInvited(trx, orgId, exists.status, is);
+    return readMember(trx, orgId, memberId) as Promise<Member>;
+  }
+
+  /**
+   * Puts on the member's row the status in force at `now` (its `changes`, sorted, are the whole
+   * history) and the moment of its next change, and moves its `activity` seats when it turns
+   * deactivated or back: a seat less on each of its days, or back on each (a day it alone had
+   * activity on may have no row yet), in day order as ingest adds seats, so two writers never wait
+   * on each other's days in opposite orders. Answers the status now; the caller moves the org's
+   * active + invited count (`countActiveInvited`) last.
+   */
+  private async settleStatusIn(
+    trx: Transaction<Database>,
+    orgId: string,
+    memberId: string,
+    was: string | null,
+    changes: readonly StatusChange[],
+    now: number,
+  ): Promise<string | null> {
+    const is = statusAt(changes, now) ?? null;
+    const due = changes.find((c) => c.at > now)?.at ?? null;
     await trx
       .updateTable('members')
-      .set({ status: latest.status, updated_at: now })
+      .set({ status: is, status_due_at: due, updated_at: now })
       .where('org_id', '=', orgId)
       .where('member_id', '=', memberId)
       .execute();
-    // A deactivated member holds no seat under `activity` presence, on any of its days (the days
-    // of its activity rows, as of its member-days): a seat less on each, or back on each (a day it
-    // alone had activity on may have no row yet). In day order, as ingest adds seats, so two
-    // writers never wait on each other's days in opposite orders.
-    const was = exists.status === 'deactivated';
-    const is = latest.status === 'deactivated';
-    if (is !== was) {
+    if ((is === 'deactivated') !== (was === 'deactivated')) {
       const days = await trx
         .selectFrom('activity_days')
         .select('day')
@@ -473,22 +492,51 @@ export abstract class KyselyStore implements Store {
         .where('member_id', '=', memberId)
         .orderBy('day')
         .execute();
-      await addPerDay(trx, 'day_seats', orgId, new Map(days.map((d) => [Number(d.day), is ? -1 : 1])));
+      const seat = is === 'deactivated' ? -1 : 1;
+      await addPerDay(trx, 'day_seats', orgId, new Map(days.map((d) => [Number(d.day), seat])));
     }
-    // The member's runs of active days before and after the change move the status deltas.
-    const mapper = new DayMapper(await orgValue(trx, orgId, 'timezone'));
-    const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
-    const before = history.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at) }));
-    const deltas = new Map<number, number>();
-    addRunDeltas(deltas, activeDayRuns(before, epochDayOf), -1);
-    addRunDeltas(deltas, activeDayRuns([...before, { status, at }], epochDayOf), 1);
-    await addPerDay(trx, 'status_day_deltas', orgId, deltas);
-    // The org row last, as in ingest: the two never wait on each other in opposite orders.
-    const counted = (status: string | null) => status === 'active' || status === 'invited';
-    if (counted(exists.status) !== counted(latest.status)) {
-      await adjustActiveInvited(trx, orgId, counted(latest.status) ? 1 : -1);
+    return is;
+  }
+
+  /**
+   * Locks a member for a status change, after the org's shared lock as a batch takes it (a change
+   * of the org's timezone, which rebuilds the status deltas, waits): an ingest adding the member's
+   * seats waits, or is waited for.
+   */
+  private async lockMember(trx: Transaction<Database>, orgId: string, memberId: string) {
+    await this.batchLock(trx, orgId);
+    return trx
+      .selectFrom('members')
+      .select(['status', 'status_due_at'])
+      .where('org_id', '=', orgId)
+      .where('member_id', '=', memberId)
+      .$if(this.rowLocks, (q) => q.forUpdate())
+      .executeTakeFirst();
+  }
+
+  async settleStatuses(orgId: string, now: number): Promise<number> {
+    const due = await this.db
+      .selectFrom('members')
+      .select('member_id')
+      .where('org_id', '=', orgId)
+      .where('status_due_at', '<=', now)
+      .orderBy('member_id')
+      .execute();
+    for (const { member_id: memberId } of due) {
+      await this.db.transaction().execute(async (trx) => {
+        const member = await this.lockMember(trx, orgId, memberId);
+        // Settled meanwhile (another instance, or a status change).
+        if (member?.status_due_at === null || member?.status_due_at === undefined) return;
+        if (Number(member.status_due_at) > now) return;
+        const history = (await historyOf(trx, orgId, memberId)).map((c) => ({
+          status: c.status as MemberStatus,
+          at: Number(c.at),
+        }));
+        const is = await this.settleStatusIn(trx, orgId, memberId, member.status, history, now);
+        await countActiveInvited(trx, orgId, member.status, is);
+      });
     }
-    return readMember(trx, orgId, memberId) as Promise<Member>;
+    return due.length;
   }
 
   /**
@@ -1396,6 +1444,29 @@ async function orgValue<C extends keyof OrgValues>(trx: Db, orgId: string, colum
     .executeTakeFirst();
   if (row === undefined) throw new NotFoundError('org', orgId);
   return row.value as OrgValues[C];
+}
+
+/** A member's status changes, sorted by `at` and then by recording order. */
+function historyOf(trx: Db, orgId: string, memberId: string) {
+  return trx
+    .selectFrom('status_changes')
+    .select(['status', 'at', 'seq'])
+    .where('org_id', '=', orgId)
+    .where('member_id', '=', memberId)
+    .orderBy('at')
+    .orderBy('seq')
+    .execute();
+}
+
+/** Moves the org's count of active and invited members as a member's status goes from `was` to `is`. */
+async function countActiveInvited(
+  trx: Db,
+  orgId: string,
+  was: string | null,
+  is: string | null,
+): Promise<void> {
+  const counted = (status: string | null) => status === 'active' || status === 'invited';
+  if (counted(was) !== counted(is)) await adjustActiveInvited(trx, orgId, counted(is) ? 1 : -1);
 }
 
 /** Moves the org's count of active and invited members. */

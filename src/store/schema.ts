@@ -34,7 +34,8 @@ export interface Database {
   orgs: OrgsTable & { active_invited: Generated<number> };
   projects: { org_id: string; project_id: string; name: string };
   teams: { org_id: string; team_id: string; name: string };
-  members: MembersTable;
+  /** `status_due_at`: when the member's next status change comes into force, null when none is to come (migration 011). */
+  members: MembersTable & { status_due_at: Generated<number | null> };
   member_projects: { org_id: string; member_id: string; project_id: string };
   member_teams: { org_id: string; member_id: string; team_id: string };
   aliases: { org_id: string; source: string; external_id: string; member_id: string };

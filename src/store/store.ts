@@ -92,7 +92,11 @@ export interface Store {
    * Invites of one org run one at a time, so two at the cap can never both pass it.
    */
   invite(orgId: string, input: MemberInput, fairUseCap: number | null, now: number): Promise<Member>;
-  /** Appends to a member's status history; NotFoundError for an unknown member. */
+  /**
+   * Appends to a member's status history; NotFoundError for an unknown member. The member's status
+   * is the one in force at `now`: a change recorded ahead of its `at` takes effect then, when
+   * `settleStatuses` runs.
+   */
   appendStatus(
     orgId: string,
     memberId: string,
@@ -136,6 +140,12 @@ export interface Store {
    * lists, as its statement saw them).
    */
   statusHistories(orgId: string, range?: MemberRange, recordedThrough?: number): Promise<MemberHistory[]>;
+  /**
+   * Puts in force the status changes of the org whose moment has come by `now` (recorded ahead of
+   * it): the members' status, their `activity` seats, the active + invited count. Answers how many
+   * members were due. The background round runs it for every org.
+   */
+  settleStatuses(orgId: string, now: number): Promise<number>;
   /** Members whose current status is `active` or `invited`. */
   activeAndInvited(orgId: string): Promise<number>;
   /**

@@ -9,6 +9,7 @@ import { activeInvited } from './007-active-invited.js';
 import { eventIds } from './008-event-ids.js';
 import { statusDayDeltas } from './009-status-day-deltas.js';
 import { daysByKey } from './010-days-by-key.js';
+import { statusDue } from './011-status-due.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-event-ids': eventIds,
   '009-status-day-deltas': statusDayDeltas,
   '010-days-by-key': daysByKey,
+  '011-status-due': statusDue,
 };
 
 export const migrationProvider: MigrationProvider = {
