@@ -412,7 +412,11 @@ for (const make of BACKENDS) {
         });
         expect(late.json()).toEqual({ accepted: 2, duplicates: 0, late: 2 });
         const after = (await call('GET', `/v1/orgs/${org}/statements/2026-09`)).json() as typeof statement;
-        expect(after).toEqual({ ...statement, lateEvents: 2 });
+        expect(after).toEqual({
+          ...statement,
+          lateEvents: 2,
+          late: ['d', 'e'].map((member) => ({ date: '2026-09-15', member, source: 'calls', events: 1 })),
+        });
         const usage = (await call('GET', `/v1/orgs/${org}/usage?month=2026-09`)).json() as Record<
           string,
           unknown

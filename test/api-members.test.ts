@@ -203,7 +203,12 @@ for (const make of BACKENDS) {
       });
       expect(late.json()).toEqual({ accepted: 1, duplicates: 0, late: 1 });
       const after = (await call('GET', '/v1/orgs/calls/statements/2026-09')).json();
-      expect(after).toEqual({ ...statement, lateEvents: 1 });
+      expect(statement.late).toEqual([]);
+      expect(after).toEqual({
+        ...statement,
+        lateEvents: 1,
+        late: [{ date: '2026-09-10', member: 'zed', source: 'calls', events: 1 }],
+      });
       expect((await call('POST', '/v1/orgs/calls/months/2026-09/close')).json()).toEqual(after);
       const usage = (await call('GET', '/v1/orgs/calls/usage?month=2026-09')).json();
       expect(usage).toMatchObject({ closed: true, lateEvents: 1, billable: { numerator: 1 } });

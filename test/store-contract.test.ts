@@ -220,11 +220,27 @@ for (const make of BACKENDS) {
       );
       expect(late).toEqual({ accepted: 2, duplicates: 0, late: 1 });
       expect(await store.lateEvents('acme', '2026-08')).toBe(1);
+      await store.ingest(
+        org,
+        batch([
+          { id: 'x4', member: 'b', source: 's', occurredAt: '2026-08-10T12:00:00Z' },
+          { id: 'x5', member: 'b', source: 't', occurredAt: '2026-08-11T12:00:00Z' },
+          { id: 'x5', member: 'b', source: 't', occurredAt: '2026-08-11T12:00:00Z' },
+        ]),
+        NOW,
+      );
+      // Kept per day, member and source, and counted.
+      expect(await store.lateActivity('acme', '2026-08')).toEqual([
+        { day: cal.firstDay + 9, member: 'b', source: 's', events: 2 },
+        { day: cal.firstDay + 10, member: 'b', source: 't', events: 1 },
+      ]);
+      expect(await store.lateActivity('acme', '2026-09')).toEqual([]);
+      expect(await store.lateEvents('acme', '2026-08')).toBe(3);
       expect((await store.activityCounts('acme', cal))[9]).toBe(1);
       expect((await store.getStatement('acme', '2026-08'))?.body).toEqual({ billable: 1 });
       expect(await store.monthFacts('acme', '2026-08')).toEqual({
         activeAndInvited: 3,
-        lateEvents: 1,
+        lateEvents: 3,
         statement: { month: '2026-08', closedAt: NOW, body: { billable: 1 } },
       });
       expect(await store.monthFacts('acme', '2026-09')).toEqual({
@@ -453,6 +469,9 @@ for (const make of BACKENDS) {
               expect(await rows(together)).toEqual(await rows(inTurn));
               expect(await store.lateEvents(together.id, month)).toBe(
                 await store.lateEvents(inTurn.id, month),
+              );
+              expect(await store.lateActivity(together.id, month)).toEqual(
+                await store.lateActivity(inTurn.id, month),
               );
             }
             expect(await store.activeAndInvited(together.id)).toBe(await store.activeAndInvited(inTurn.id));

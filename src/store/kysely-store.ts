@@ -27,6 +27,7 @@ import type {
   DeliveryOutcome,
   DeliveryStatus,
   IngestResult,
+  LateActivity,
   MemberHistory,
   MemberInput,
   MemberRange,
@@ -628,6 +629,7 @@ export abstract class KyselyStore implements Store {
         const mapper = new DayMapper(timezone);
         const perDay = new Map<number, Database['activity_days']>();
         const latePerMonth = new Map<string, number>();
+        const lateRows = new Map<number, Database['late_activity']>();
         const memberProjects = new Map<string, Database['member_projects']>();
         // Per batch of the group.
         const accepted = new Array<number>(batches.length).fill(0);
@@ -656,13 +658,25 @@ export abstract class KyselyStore implements Store {
               lastDay = day;
               lastMonth = monthOfEpochDay(day);
             }
+            // One activity row per (day, member, source); a late one for a closed month.
+            const key = day * width + (rowOf[pair] as number);
             if (closed.has(lastMonth)) {
               late[batch] = (late[batch] as number) + 1;
               latePerMonth.set(lastMonth, (latePerMonth.get(lastMonth) ?? 0) + 1);
+              const row = lateRows.get(key);
+              if (row) row.events++;
+              else {
+                lateRows.set(key, {
+                  org_id: orgId,
+                  month: lastMonth,
+                  day,
+                  member_id: memberId,
+                  source: e.source,
+                  events: 1,
+                });
+              }
               continue;
             }
-            // One activity row per (day, member, source).
-            const key = day * width + (rowOf[pair] as number);
             const agg = perDay.get(key);
             if (agg) agg.events++;
             else perDay.set(key, { org_id: orgId, day, member_id: memberId, source: e.source, events: 1 });
@@ -671,6 +685,21 @@ export abstract class KyselyStore implements Store {
 
         await this.addActivity(trx, [...perDay.values()]);
         await this.addSeats(trx, orgId, perDay.values());
+        // Key order, as for activity: overlapping concurrent upserts queue instead of deadlocking.
+        const lateList = [...lateRows.values()].sort(
+          (a, b) => a.day - b.day || byText(a.member_id, b.member_id) || byText(a.source, b.source),
+        );
+        for (const part of chunks(lateList)) {
+          await trx
+            .insertInto('late_activity')
+            .values(part)
+            .onConflict((oc) =>
+              oc
+                .columns(['org_id', 'month', 'day', 'member_id', 'source'])
+                .doUpdateSet({ events: sql`late_activity.events + excluded.events` }),
+            )
+            .execute();
+        }
         for (const [month, n] of latePerMonth) {
           await trx
             .insertInto('late_events')
@@ -1083,6 +1112,24 @@ export abstract class KyselyStore implements Store {
       .where('org_id', '=', orgId)
       .executeTakeFirst();
     return { seats: Number(row?.seats ?? 0), activeAndInvited: Number(row?.active_invited ?? 0) };
+  }
+
+  async lateActivity(orgId: string, month: string): Promise<LateActivity[]> {
+    const rows = await this.db
+      .selectFrom('late_activity')
+      .select(['day', 'member_id', 'source', 'events'])
+      .where('org_id', '=', orgId)
+      .where('month', '=', month)
+      .orderBy('day')
+      .orderBy('member_id')
+      .orderBy('source')
+      .execute();
+    return rows.map((r) => ({
+      day: Number(r.day),
+      member: r.member_id,
+      source: r.source,
+      events: Number(r.events),
+    }));
   }
 
   async lateEvents(orgId: string, month: string): Promise<number> {

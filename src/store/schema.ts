@@ -53,6 +53,15 @@ export interface Database {
   status_day_deltas: { org_id: string; day: number; delta: number };
   activity_days: { org_id: string; day: number; member_id: string; source: string; events: number };
   late_events: { org_id: string; month: string; events: number };
+  /** Events that arrived for a closed month, per local day, member and source (migration 012). */
+  late_activity: {
+    org_id: string;
+    month: string;
+    day: number;
+    member_id: string;
+    source: string;
+    events: number;
+  };
   statements: { org_id: string; month: string; closed_at: number; body: string };
   api_keys: { org_id: string; key_id: string; secret_hash: string; scopes: string; created_at: number };
   alerts: {

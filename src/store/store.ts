@@ -30,6 +30,15 @@ export interface ActivityRow {
   readonly events: number;
 }
 
+/** Events that arrived for a month after it closed, on one local day, of one member and source. */
+export interface LateActivity {
+  /** Epoch day in the org's timezone. */
+  readonly day: number;
+  readonly member: string;
+  readonly source: string;
+  readonly events: number;
+}
+
 export interface MemberHistory {
   readonly member: string;
   readonly changes: StatusChange[];
@@ -163,6 +172,8 @@ export interface Store {
   ): Promise<{ activeAndInvited: number; lateEvents: number; statement: StoredStatement | undefined }>;
   /** Late events stored for a month. */
   lateEvents(orgId: string, month: string): Promise<number>;
+  /** The late events of a closed month, per epoch day, member and source, in that order. */
+  lateActivity(orgId: string, month: string): Promise<LateActivity[]>;
   /** The months of the org that are closed. */
   closedMonths(orgId: string): Promise<string[]>;
   /**

@@ -1,4 +1,4 @@
-import { monthCalendar } from '../core/calendar.js';
+import { dateOfEpochDay, monthCalendar } from '../core/calendar.js';
 import { monthsToAutoClose } from '../core/closing.js';
 import { NotFoundError, PeriodClosedError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
@@ -20,12 +20,27 @@ export interface Statement {
   readonly charge: Usage['charge'];
   /** Events that arrived for the month after it closed: stored, never changing the statement. */
   readonly lateEvents: number;
+  /** Those events per local date, member and source. */
+  readonly late: ReadonlyArray<{ date: string; member: string; source: string; events: number }>;
 }
 
-type Frozen = Omit<Statement, 'lateEvents'>;
+type Frozen = Omit<Statement, 'lateEvents' | 'late'>;
 
 async function withLateEvents(store: Store, orgId: string, frozen: Frozen): Promise<Statement> {
-  return { ...frozen, lateEvents: await store.lateEvents(orgId, frozen.month) };
+  const [lateEvents, late] = await Promise.all([
+    store.lateEvents(orgId, frozen.month),
+    store.lateActivity(orgId, frozen.month),
+  ]);
+  return {
+    ...frozen,
+    lateEvents,
+    late: late.map(({ day, member, source, events }) => ({
+      date: dateOfEpochDay(day),
+      member,
+      source,
+      events,
+    })),
+  };
 }
 
 /**

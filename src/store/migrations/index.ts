@@ -10,6 +10,7 @@ import { eventIds } from './008-event-ids.js';
 import { statusDayDeltas } from './009-status-day-deltas.js';
 import { daysByKey } from './010-days-by-key.js';
 import { statusDue } from './011-status-due.js';
+import { lateActivity } from './012-late-activity.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-status-day-deltas': statusDayDeltas,
   '010-days-by-key': daysByKey,
   '011-status-due': statusDue,
+  '012-late-activity': lateActivity,
 };
 
 export const migrationProvider: MigrationProvider = {
