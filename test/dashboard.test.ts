@@ -37,6 +37,7 @@ interface UsageAnswer {
   projected: { value: number };
   allowance: number | null;
   state: string;
+  days: Array<{ date: string; count: number }>;
 }
 interface MembersAnswer {
   members: Array<{ id: string; teams: string[]; billable: boolean }>;
@@ -107,6 +108,9 @@ describe('the dashboard in Chromium', () => {
     expect(await text(page, 'seats-today')).toContain(`Seats today ${usage.current}`);
     expect(await text(page, 'billable')).toContain(`Billable to date ${usage.billable.value}`);
     expect(usage.billable.denominator).toBe(1);
+    // The chart's figures, for screen readers.
+    const chartRows = await page.locator('[data-testid=chart-table] tbody tr').allTextContents();
+    expect(chartRows).toEqual(usage.days.map((d) => `${d.date}${d.count}`));
     expect(await text(page, 'allowance')).toContain(`Allowance ${usage.allowance}`);
     expect(usage.state).toBe('over');
     expect(alerts.banner).not.toBeNull();

@@ -64,6 +64,23 @@ export function DailyChart({ usage }: { usage: Usage }) {
         Seats held each day ({usage.counting.presence === 'activity' ? 'members with data' : 'active users'});
         the dashed line is the allowance.
       </figcaption>
+      <table class="visually-hidden" data-testid="chart-table">
+        <caption>Daily seats in {usage.month}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Date</th>
+            <th scope="col">Seats</th>
+          </tr>
+        </thead>
+        <tbody>
+          {usage.days.map((d) => (
+            <tr key={d.date}>
+              <td>{d.date}</td>
+              <td>{d.count}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </figure>
   );
 }
