@@ -110,7 +110,7 @@ export class Outbox {
       if (!org) throw new Error(`org ${delivery.orgId} no longer exists`);
       await sender.send(delivery, org);
     } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
+      error = failureText(e);
     }
     const at = this.now();
     await store.finishDelivery(delivery, {
@@ -127,4 +127,15 @@ export class Outbox {
     if (this.timer) clearInterval(this.timer);
     await this.running;
   }
+}
+
+/**
+ * What a failed attempt logs: the error and what caused it, so "fetch failed" says why (a refused
+ * connection, a name that does not resolve, a timeout).
+ */
+export function failureText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause as { message?: unknown; code?: unknown } | undefined;
+  const why = typeof cause?.message === 'string' && cause.message !== '' ? cause.message : cause?.code;
+  return why === undefined || why === null || why === e.message ? e.message : `${e.message}: ${String(why)}`;
 }
