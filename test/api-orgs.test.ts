@@ -227,7 +227,12 @@ for (const make of BACKENDS) {
       const { orgs } = list.json() as { orgs: Array<{ id: string }> };
       expect(orgs.map((o) => o.id).sort()).toEqual(['app', 'minimum']);
       expect(orgs.find((o) => o.id === 'app')).toMatchObject({
-        usage: { allowance: 100, state: 'ok', billable: { numerator: 0, denominator: 31 } },
+        usage: {
+          allowance: 100,
+          state: 'ok',
+          billable: { numerator: 0, denominator: 31 },
+          projected: { numerator: 0, denominator: 31 },
+        },
       });
     });
 

@@ -308,14 +308,24 @@ describe('the dashboard in Chromium', () => {
     const orgs = await page
       .locator('[data-testid=orgs] tbody tr')
       .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-org')));
-    const { orgs: listed } = await api<{ orgs: Array<{ id: string; usage: { state: string } }> }>(
-      'GET',
-      '/v1/orgs',
-    );
+    const { orgs: listed } = await api<{
+      orgs: Array<{
+        id: string;
+        usage: { state: string; allowance: number | null; projected: { value: number } };
+      }>;
+    }>('GET', '/v1/orgs');
     expect([...orgs].sort()).toEqual(listed.map((o) => o.id).sort());
     const rank = { capped: 0, over: 1, approaching: 2, ok: 3 } as Record<string, number>;
-    const states = orgs.map((id) => listed.find((o) => o.id === id)?.usage.state as string);
+    const shown = orgs.map((id) => listed.find((o) => o.id === id) as (typeof listed)[number]);
+    const states = shown.map((o) => o.usage.state);
     expect(states.map((s) => rank[s])).toEqual(states.map((s) => rank[s]).sort());
+    // In one state, the furthest projected against its allowance first (no allowance last).
+    const share = (o: (typeof shown)[number]) =>
+      o.usage.allowance ? o.usage.projected.value / o.usage.allowance : -1;
+    for (let i = 1; i < shown.length; i++) {
+      const [a, b] = [shown[i - 1], shown[i]] as [(typeof shown)[number], (typeof shown)[number]];
+      if (a.usage.state === b.usage.state) expect(share(a)).toBeGreaterThanOrEqual(share(b));
+    }
     // The invite test left its org at the cap, so it leads; the call centre is over.
     expect(orgs.slice(0, 2)).toEqual(['invites', 'nordic-calls']);
     await page.screenshot({ path: join(SCREENSHOTS, 'operator-page.png') });

@@ -20,7 +20,12 @@ export interface OrgView {
 }
 
 export interface OrgListEntry extends OrgView {
-  usage: { billable: Usage['billable']; allowance: number | null; state: UsageState };
+  usage: {
+    billable: Usage['billable'];
+    projected: Usage['projected'];
+    allowance: number | null;
+    state: UsageState;
+  };
 }
 
 export interface AlertsAnswer {

@@ -3,9 +3,16 @@ import { ApiError, getJson, type OrgListEntry, type Session } from './api.js';
 import { figure, planText, STATE_RANK, STATE_TEXT } from './format.js';
 import { ErrorBox } from './org-page.js';
 
-/** Billable / allowance, for ordering orgs in the same state (no allowance sorts last). */
+/** Billable / allowance, shown per org (no allowance: none). */
 const ratio = (o: OrgListEntry) =>
   o.usage.allowance === null || o.usage.allowance === 0 ? -1 : o.usage.billable.value / o.usage.allowance;
+
+/**
+ * Projected / allowance, for ordering orgs in the same state: the state comes from the projection,
+ * so an org over by forecast ranks by how far over it will be (no allowance sorts last).
+ */
+const projectedRatio = (o: OrgListEntry) =>
+  o.usage.allowance === null || o.usage.allowance === 0 ? -1 : o.usage.projected.value / o.usage.allowance;
 
 /** The operator's overview: every org with billable against allowance, worst first. */
 export function OperatorPage({
@@ -26,7 +33,7 @@ export function OperatorPage({
           [...r.orgs].sort(
             (a, b) =>
               STATE_RANK[a.usage.state] - STATE_RANK[b.usage.state] ||
-              ratio(b) - ratio(a) ||
+              projectedRatio(b) - projectedRatio(a) ||
               (a.id < b.id ? -1 : 1),
           ),
         ),

@@ -129,7 +129,12 @@ export const orgRoutes =
             const usage = await getUsage(ctx.store, org, monthOfInstant(now, org.timezone), now);
             return {
               ...orgView(org),
-              usage: { billable: usage.billable, allowance: usage.allowance, state: usage.state },
+              usage: {
+                billable: usage.billable,
+                projected: usage.projected,
+                allowance: usage.allowance,
+                state: usage.state,
+              },
             };
           }),
         ),
