@@ -174,12 +174,15 @@ describe('usage service on SQLite', () => {
       { id: '1', member: 'ann', source: 'calls', occurredAt: '2026-09-02T10:00:00-04:00' },
       { id: '2', member: 'bob', source: 'calls', occurredAt: '2026-09-03T10:00:00-04:00' },
     ]);
+    // A deactivation recorded ahead, for after the closing: not in force when the month closes.
+    await store.appendStatus('app', 'ann', 'deactivated', NOW + 86_400_000, NOW);
     const statement = await closeMonth(store, o, '2026-09', NOW);
     expect(statement.billable.numerator).toBe(1);
     const later = NOW + 3_600_000;
     await store.appendStatus('app', 'bob', 'deactivated', later, later);
     const closed = await membersUsage(store, o, '2026-09', later);
     expect(closed.totals).toEqual({ members: 2, billable: 2 });
+    expect(closed.members.find((m) => m.id === 'ann')).toMatchObject({ billable: true, reason: 'activity' });
     expect(closed.members.find((m) => m.id === 'bob')).toMatchObject({ billable: true, reason: 'activity' });
     expect((await projectsUsage(store, o, '2026-09', later)).total).toEqual({ members: 2, billable: 2 });
     // An open month sees the deactivation.
@@ -205,6 +208,23 @@ describe('usage service on SQLite', () => {
     expect((await membersUsage(store, s, '2026-10', later, { all: true })).members).toMatchObject([
       { id: 'cy', reason: 'not_active', daysCounted: 0 },
     ]);
+  });
+
+  it('puts in force a deactivation that came due before a month closes, whatever the rounds did', async () => {
+    const o = await store.createOrg(org({ counting: { presence: 'activity', aggregation: 'peak' } }), NOW);
+    const v = validateBatch(
+      [{ id: '1', member: 'dee', source: 'calls', occurredAt: '2026-09-03T10:00:00-04:00' }],
+      NOW,
+    );
+    if (!v.ok) throw new Error(JSON.stringify(v.issues));
+    // dee is created (active) an hour before the closing.
+    await store.ingest(o, v.events, NOW - 3_600_000);
+    // Recorded a minute ahead of its moment; no background round ran since.
+    await store.appendStatus('app', 'dee', 'deactivated', NOW - 60_000, NOW - 120_000);
+    expect((await store.getMember('app', 'dee'))?.status).toBe('active');
+    const statement = await closeMonth(store, o, '2026-09', NOW);
+    expect(statement.billable.numerator).toBe(0);
+    expect((await store.getMember('app', 'dee'))?.status).toBe('deactivated');
   });
 
   it('counts status presence from the history: active at any instant of the day', async () => {

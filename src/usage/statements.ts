@@ -58,6 +58,8 @@ export async function closeMonth(store: Store, org: Org, month: string, now: num
       `${month} has not ended in ${org.timezone}; it can close from its last day's end`,
     );
   }
+  // Status changes recorded ahead whose moment has come are in force before the month freezes.
+  await store.settleStatuses(org.id, now);
   // With the org's batches held off: each event is either counted here or stored as late.
   const saved = await store.closingMonth(org.id, async () => {
     const again = await store.getStatement(org.id, month);

@@ -1,6 +1,6 @@
 import { dateOfEpochDay, dayIndexIn, type MonthCalendar, monthCalendar } from '../core/calendar.js';
 import type { Charge } from '../core/plans.js';
-import { type SeatDays, statusSeats } from '../core/presence.js';
+import { type SeatDays, statusAt, statusSeats } from '../core/presence.js';
 import { type RationalFigure, toFigure } from '../core/rational.js';
 import type { Counting, Member, MemberKind, MemberStatus, Org } from '../core/types.js';
 import { type DayCount, usageFigures } from '../core/usage.js';
@@ -80,8 +80,8 @@ async function pageSeats(
       ? new Set(page.members.filter((m) => m.status === 'deactivated').map((m) => m.id))
       : new Set(
           (await store.statusHistories(org.id, page.range, closedAt))
-            // As the members' `status`: the change latest in time.
-            .filter((h) => h.changes.at(-1)?.status === 'deactivated')
+            // As the members' `status` was then: the one in force at the closing.
+            .filter((h) => statusAt(h.changes, closedAt) === 'deactivated')
             .map((h) => h.member),
         );
   const seats: SeatDays<string> = new Map();
