@@ -610,6 +610,48 @@ for (const make of BACKENDS) {
       });
     });
 
+    it('re-invites deactivated members while batches bring their activity, without deadlock', async () => {
+      const calendar = monthCalendar('2026-09', org.timezone);
+      for (let r = 0; r < 15; r++) {
+        const m = `back-${r}`;
+        await store.putMember(org.id, { id: m }, NOW - DAY);
+        await store.appendStatus(org.id, m, 'active', NOW - DAY, NOW - DAY);
+        await store.ingest(
+          org,
+          batch([{ id: `bk-${r}`, member: m, source: 'calls', occurredAt: '2026-09-15T08:00:00Z' }]),
+          NOW,
+        );
+        await store.appendStatus(org.id, m, 'deactivated', NOW, NOW);
+        const results = await Promise.allSettled([
+          store.ingest(
+            org,
+            batch([
+              {
+                id: `bk-${r}-a`,
+                member: m,
+                source: 'calls',
+                occurredAt: '2026-09-15T09:00:00Z',
+                project: 'p',
+              },
+              { id: `bk-${r}-b`, member: `fresh-${r}`, source: 'calls', occurredAt: '2026-09-15T09:00:00Z' },
+            ]),
+            NOW,
+          ),
+          store.invite(org.id, { id: m, email: `${m}@acme.example`, projects: ['p'] }, null, NOW),
+        ]);
+        expect(results.filter((x) => x.status === 'rejected')).toEqual([]);
+      }
+      // Each re-invited member holds its seat again: 15 of them and 15 fresh members on the 15th.
+      const day = (await store.activityCounts(org.id, calendar))[14] as number;
+      const rows = await store.activityRows(org.id, calendar);
+      const members = new Map((await store.listMembers(org.id)).map((x) => [x.id, x.status]));
+      const seated = new Set(
+        rows.filter((x) => x.day === 14 && members.get(x.member) !== 'deactivated').map((x) => x.member),
+      );
+      expect(day).toBe(seated.size);
+      expect(seated.size).toBeGreaterThanOrEqual(30);
+    });
+
     it('invites a member without a status, or revoked, again; not an active one', async () => {
       await store.putMember(org.id, { id: 'nos', email: 'nos@acme.example', name: 'No Status' }, NOW);
       await store.putMember(org.id, { id: 'rev', email: 'rev@acme.example' }, NOW);

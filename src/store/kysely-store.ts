@@ -395,8 +395,11 @@ export abstract class KyselyStore implements Store {
       const activeInvited = await orgValue(trx, orgId, 'active_invited');
       if (fairUseCap !== null && activeInvited >= fairUseCap) throw new FairUseCapError(fairUseCap);
       // A member without a status, revoked or deactivated may be invited (again); one active or
-      // invited already, or a shared member, may not.
-      const existing = await readMember(trx, orgId, input.id);
+      // invited already, or a shared member, may not. Its row is locked before deciding, so a
+      // status change cannot slip in between.
+      const existing = (await this.lockMember(trx, orgId, input.id))
+        ? await readMember(trx, orgId, input.id)
+        : undefined;
       if (
         existing &&
         (existing.kind === 'shared' || existing.status === 'active' || existing.status === 'invited')
@@ -404,6 +407,13 @@ export abstract class KyselyStore implements Store {
         throw new ConflictError(
           'member_exists',
           `member '${input.id}' exists already${existing.status ? ` and is ${existing.status}` : ''}`,
+        );
+      }
+      if (existing) {
+        // Its seats move (back from deactivated) before its projects are written, in the order
+        // ingest takes them: two transactions never wait on each other's rows in opposite orders.
+        return this.appendStatusIn(trx, orgId, input.id, 'invited', now, now, () =>
+          this.putMemberIn(trx, orgId, input, now),
         );
       }
       await this.putMemberIn(trx, orgId, input, now);
@@ -431,6 +441,8 @@ export abstract class KyselyStore implements Store {
     status: MemberStatus,
     at: number,
     now: number,
+    /** Run once the member's seats have moved, before the status counts and the org's row. */
+    beforeCounts?: () => Promise<unknown>,
   ): Promise<Member> {
     const exists = await this.lockMember(trx, orgId, memberId);
     if (!exists) throw new NotFoundError('member', memberId);
@@ -448,6 +460,7 @@ export abstract class KyselyStore implements Store {
     const after = [...before];
     after.splice(place === -1 ? after.length : place, 0, { status, at });
     const is = await this.settleStatusIn(trx, orgId, memberId, exists.status, after, now);
+    await beforeCounts?.();
     // The member's runs of active days before and after the change move the status deltas.
     const mapper = new DayMapper(await orgValue(trx, orgId, 'timezone'));
     const epochDayOf = (ms: number) => mapper.epochDayOf(ms);
