@@ -117,6 +117,26 @@ for (const make of BACKENDS) {
       expect((await anonymous('GET', '/v1/openapi.json')).statusCode).toBe(200);
     });
 
+    it('limits requests with a bad key like any others', async () => {
+      const limited = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW, rateLimitPerSecond: 3 });
+      try {
+        const forged = `${(keys.alphaRead as string).slice(0, -4)}AAAA`;
+        const codes = [];
+        for (let i = 0; i < 10; i++) {
+          const res = await limited.request({
+            method: 'GET',
+            url: '/v1/orgs/alpha',
+            headers: { authorization: `Bearer ${forged}` },
+          });
+          codes.push(res.statusCode);
+        }
+        expect(codes.slice(0, 3)).toEqual([401, 401, 401]);
+        expect(codes.slice(3)).toContain(429);
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('reads every body as JSON whatever its content type, and an empty body as none', async () => {
       const events = JSON.stringify({
         events: [{ id: 'ct-1', member: 'ann', source: 'calls', occurredAt: '2026-10-20T09:00:00Z' }],

@@ -122,7 +122,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     return caller;
   };
-  app.addHook('onRequest', async (request) => {
+  const checkCaller = async (request: FastifyRequest) => {
     const route = request.routeOptions.url;
     if (route === undefined || !route.startsWith('/v1/') || route === OPENAPI) return;
     const caller = await callerOf(request);
@@ -130,6 +130,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (caller.kind === 'org' && typeof orgId === 'string' && orgId !== caller.orgId) {
       throw new NotFoundError('org', orgId);
     }
+  };
+  // After the rate limit's own request hook (a flood of bad keys is limited like any other), before
+  // the body is read.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    await checkCaller(request);
+    return payload;
   });
   // A query parameter given empty (`?month=&team=`, as a form or a URL template sends it) is one
   // not given.
