@@ -151,6 +151,14 @@ for (const make of BACKENDS) {
         (d) => d.field,
       );
       expect(fields.sort()).toEqual(['plan.currency', 'plan.licenses']);
+      // A field of the other type of plan, and every bad field at once.
+      const foreign = await patch({ plan: { subscribedUpTo: 50 }, webhookUrl: 'http://127.0.0.1/x' });
+      expect(foreign.statusCode).toBe(400);
+      expect(
+        (foreign.json() as { error: { details: Array<{ field: string }> } }).error.details.map(
+          (d) => d.field,
+        ),
+      ).toEqual(['plan.subscribedUpTo', 'webhookUrl']);
       // Another type needs its whole plan.
       expect((await patch({ plan: { type: 'tiered', subscribedUpTo: 50 } })).statusCode).toBe(400);
       const tiered = await patch({ plan: tieredPlan(50) });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { monthOfInstant } from '../../core/calendar.js';
-import { ValidationError } from '../../core/errors.js';
+import { type FieldIssue, ValidationError } from '../../core/errors.js';
 import { type Plan, planIssues } from '../../core/plans.js';
 import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
@@ -28,65 +28,71 @@ export function orgView(org: Org, showSecrets = true) {
   };
 }
 
-function checkPlan(plan: Plan) {
-  const issues = planIssues(plan).map((i) => ({ ...i, field: `plan.${i.field}` }));
-  if (issues.length > 0) throw new ValidationError(issues);
-}
-
 /** Webhook URLs (http or https, by their schema) must not point into private networks, unless allowed. */
-function checkWebhookUrl(url: string | null, allowPrivate: boolean) {
-  if (url === null) return;
-  if (!allowPrivate && isPrivateWebhookTarget(url)) {
-    throw new ValidationError([
-      {
-        field: 'webhookUrl',
-        message: 'points at a loopback or private network (set SEATMETER_ALLOW_PRIVATE_WEBHOOKS=1 to allow)',
-      },
-    ]);
-  }
+function webhookIssues(url: string | null, allowPrivate: boolean): FieldIssue[] {
+  if (url === null || allowPrivate || !isPrivateWebhookTarget(url)) return [];
+  return [
+    {
+      field: 'webhookUrl',
+      message: 'points at a loopback or private network (set SEATMETER_ALLOW_PRIVATE_WEBHOOKS=1 to allow)',
+    },
+  ];
 }
 
 const newSecret = () => `whsec_${randomBytes(24).toString('hex')}`;
 
 type PatchBody = z.infer<typeof patchOrgBody>;
 
+/** The fields of each type of plan: a partial plan names only fields of its type. */
+const PLAN_FIELDS: Record<Plan['type'], readonly string[]> = {
+  per_license: ['type', 'currency', 'unitPrice', 'minimumLicenses', 'licenses', 'overageUnitPrice'],
+  tiered: ['type', 'currency', 'tiers', 'subscribedUpTo'],
+};
+
 /**
  * The plan a PATCH asks for: a plan of another type whole, else the current plan with the fields
- * the PATCH names; 400 naming every bad field of the result.
+ * the PATCH names. Its bad fields go to `issues`.
  */
-function patchedPlan(current: Plan, patch: PatchBody['plan']): Plan {
+function patchedPlan(current: Plan, patch: PatchBody['plan'], issues: FieldIssue[]): Plan {
   if (patch === undefined) return current;
-  const merged = patch.type === undefined || patch.type === current.type ? { ...current, ...patch } : patch;
-  const parsed = planSchema.safeParse(merged);
-  if (!parsed.success) {
-    throw new ValidationError(
-      parsed.error.issues.map((i) => ({
-        field: ['plan', ...i.path.map(String)].join('.'),
-        message: i.message,
-      })),
-    );
+  const type = patch.type ?? current.type;
+  for (const field of Object.keys(patch)) {
+    if (!PLAN_FIELDS[type].includes(field)) {
+      issues.push({ field: `plan.${field}`, message: `is not a field of a ${type} plan` });
+    }
   }
-  return parsed.data;
+  const merged = type === current.type ? { ...current, ...patch } : patch;
+  const parsed = planSchema.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  for (const i of parsed.error.issues) {
+    issues.push({ field: ['plan', ...i.path.map(String)].join('.'), message: i.message });
+  }
+  return current;
 }
 
 /**
- * Applies a PATCH to an org: settings replaced, `licenses` and `subscribedUpTo` (or `tier`) as
- * shorthands.
+ * Applies a PATCH to an org: settings replaced, a partial plan merged, `licenses` and
+ * `subscribedUpTo` (or `tier`) as shorthands. 400 naming every bad field.
  */
-function patched(org: Org, patch: PatchBody): Org {
-  let plan: Plan = patchedPlan(org.plan, patch.plan);
+function patched(org: Org, patch: PatchBody, allowPrivateWebhooks: boolean): Org {
+  const issues: FieldIssue[] = [];
+  let plan: Plan = patchedPlan(org.plan, patch.plan, issues);
   if (patch.licenses !== undefined) {
-    if (plan.type !== 'per_license')
-      throw new ValidationError([{ field: 'licenses', message: 'the plan is not per_license' }]);
-    plan = { ...plan, licenses: patch.licenses };
+    if (plan.type === 'per_license') plan = { ...plan, licenses: patch.licenses };
+    else issues.push({ field: 'licenses', message: 'the plan is not per_license' });
   }
   for (const field of ['subscribedUpTo', 'tier'] as const) {
     const upTo = patch[field];
     if (upTo === undefined) continue;
-    if (plan.type !== 'tiered') throw new ValidationError([{ field, message: 'the plan is not tiered' }]);
-    plan = { ...plan, subscribedUpTo: upTo };
+    if (plan.type === 'tiered') plan = { ...plan, subscribedUpTo: upTo };
+    else issues.push({ field, message: 'the plan is not tiered' });
+  }
+  if (patch.licenses !== undefined || patch.subscribedUpTo !== undefined || patch.tier !== undefined) {
+    issues.push(...planIssues(plan).map((i) => ({ ...i, field: `plan.${i.field}` })));
   }
   const webhookUrl = patch.webhookUrl === undefined ? org.webhookUrl : patch.webhookUrl;
+  if (patch.webhookUrl !== undefined) issues.push(...webhookIssues(webhookUrl, allowPrivateWebhooks));
+  if (issues.length > 0) throw new ValidationError(issues);
   return {
     ...org,
     name: patch.name ?? org.name,
@@ -108,7 +114,8 @@ export const orgRoutes =
       await ctx.access(request, null, 'admin');
       const b = request.body;
       const plan = b.plan as Plan;
-      checkWebhookUrl(b.webhookUrl, ctx.allowPrivateWebhooks);
+      const issues = webhookIssues(b.webhookUrl, ctx.allowPrivateWebhooks);
+      if (issues.length > 0) throw new ValidationError(issues);
       const org: Org = {
         ...b,
         plan,
@@ -148,9 +155,7 @@ export const orgRoutes =
 
     app.patch('/v1/orgs/:org', { schema: { params: orgParams, body: patchOrgBody } }, async (request) => {
       const found = await ctx.orgFor(request, request.params.org, 'admin');
-      const org = patched(found.org, request.body);
-      checkPlan(org.plan);
-      if (request.body.webhookUrl !== undefined) checkWebhookUrl(org.webhookUrl, ctx.allowPrivateWebhooks);
+      const org = patched(found.org, request.body, ctx.allowPrivateWebhooks);
       await ctx.store.updateOrg(org, ctx.now());
       await ctx.changed(org);
       return orgView(org);
