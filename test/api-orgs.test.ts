@@ -366,9 +366,20 @@ for (const make of BACKENDS) {
     it('publishes the OpenAPI document from the same schemas', async () => {
       const doc = (await app.request({ method: 'GET', url: '/v1/openapi.json' })).json() as {
         openapi: string;
-        paths: Record<string, unknown>;
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+        components: { securitySchemes: Record<string, unknown> };
       };
       expect(doc.openapi).toMatch(/^3\./);
+      // The routes that create answer 201, and every route takes a bearer key.
+      for (const [path, method] of [
+        ['/v1/orgs', 'post'],
+        ['/v1/orgs/{org}/keys', 'post'],
+        ['/v1/orgs/{org}/invites', 'post'],
+        ['/v1/orgs/{org}/dashboard-links', 'post'],
+      ] as const) {
+        expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {})).toEqual(['201']);
+      }
+      expect(doc.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
       expect(Object.keys(doc.paths)).toEqual(
         expect.arrayContaining([
           '/v1/orgs',

@@ -95,7 +95,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       new SeatmeterError('rate_limited', 'rate_limited', `too many requests: retry after ${context.after}`),
   });
   await app.register(swagger, {
-    openapi: { info: { title: 'seatmeter', version: '1' } },
+    openapi: {
+      info: { title: 'seatmeter', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
     transform: jsonSchemaTransform,
   });
 

@@ -6,7 +6,7 @@ import { allowance } from '../../core/plans.js';
 import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
 import type { ApiContext } from '../context.js';
-import { inviteBody, orgParams } from '../schemas.js';
+import { answersCreated, inviteBody, orgParams } from '../schemas.js';
 import { memberView } from './members.js';
 
 /**
@@ -60,7 +60,7 @@ export const inviteRoutes =
 
     app.post(
       '/v1/orgs/:org/invites',
-      { schema: { params: orgParams, body: inviteBody } },
+      { schema: { params: orgParams, body: inviteBody, response: answersCreated } },
       async (request, reply) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'admin');
         const result = await check(ctx, org);

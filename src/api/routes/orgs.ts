@@ -8,7 +8,15 @@ import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
 import { type Caller, newApiKey } from '../auth.js';
 import type { ApiContext } from '../context.js';
-import { createKeyBody, createOrgBody, monthQuery, orgParams, patchOrgBody, planSchema } from '../schemas.js';
+import {
+  answersCreated,
+  createKeyBody,
+  createOrgBody,
+  monthQuery,
+  orgParams,
+  patchOrgBody,
+  planSchema,
+} from '../schemas.js';
 import { isPrivateWebhookTarget } from '../webhook-url.js';
 
 /** The API's view of an org (SPEC.md section 6). The webhook secret is shown to operator and admin keys. */
@@ -110,21 +118,25 @@ function patched(org: Org, patch: PatchBody, allowPrivateWebhooks: boolean): Org
 export const orgRoutes =
   (ctx: ApiContext): FastifyPluginAsyncZod =>
   async (app) => {
-    app.post('/v1/orgs', { schema: { body: createOrgBody } }, async (request, reply) => {
-      await ctx.access(request, null, 'admin');
-      const b = request.body;
-      const plan = b.plan as Plan;
-      const issues = webhookIssues(b.webhookUrl, ctx.allowPrivateWebhooks);
-      if (issues.length > 0) throw new ValidationError(issues);
-      const org: Org = {
-        ...b,
-        plan,
-        webhookSecret: b.webhookUrl === null ? null : newSecret(),
-        createdAt: ctx.now(),
-      };
-      await ctx.store.createOrg(org, ctx.now());
-      return reply.code(201).send(orgView(org));
-    });
+    app.post(
+      '/v1/orgs',
+      { schema: { body: createOrgBody, response: answersCreated } },
+      async (request, reply) => {
+        await ctx.access(request, null, 'admin');
+        const b = request.body;
+        const plan = b.plan as Plan;
+        const issues = webhookIssues(b.webhookUrl, ctx.allowPrivateWebhooks);
+        if (issues.length > 0) throw new ValidationError(issues);
+        const org: Org = {
+          ...b,
+          plan,
+          webhookSecret: b.webhookUrl === null ? null : newSecret(),
+          createdAt: ctx.now(),
+        };
+        await ctx.store.createOrg(org, ctx.now());
+        return reply.code(201).send(orgView(org));
+      },
+    );
 
     app.get('/v1/orgs', async (request) => {
       await ctx.access(request, null, 'read');
@@ -163,7 +175,7 @@ export const orgRoutes =
 
     app.post(
       '/v1/orgs/:org/keys',
-      { schema: { params: orgParams, body: createKeyBody } },
+      { schema: { params: orgParams, body: createKeyBody, response: answersCreated } },
       async (request, reply) => {
         await ctx.access(request, null, 'admin');
         const org = await ctx.findOrg(request.params.org);
