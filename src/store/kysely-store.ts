@@ -446,18 +446,17 @@ export abstract class KyselyStore implements Store {
   ): Promise<Member> {
     const exists = await this.lockMember(trx, orgId, memberId);
     if (!exists) throw new NotFoundError('member', memberId);
-    const history = await historyOf(trx, orgId, memberId);
+    const before = await historyOf(trx, orgId, memberId);
     // Among changes at one instant the last recorded wins, so each change gets the next seq.
-    const seq = history.reduce((max, c) => Math.max(max, Number(c.seq)), 0) + 1;
+    const seq = before.reduce((max, c) => Math.max(max, c.seq), 0) + 1;
     await trx
       .insertInto('status_changes')
       .values({ org_id: orgId, member_id: memberId, at, seq, status, recorded_at: now })
       .execute();
     // The new change in its place: after the changes at or before its moment (at one instant the
     // later-recorded change wins, and the new one is recorded last).
-    const before = history.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at) }));
     const place = before.findIndex((c) => c.at > at);
-    const after = [...before];
+    const after: StatusChange[] = [...before];
     after.splice(place === -1 ? after.length : place, 0, { status, at });
     const is = await this.settleStatusIn(trx, orgId, memberId, exists.status, after, now);
     await beforeCounts?.();
@@ -542,10 +541,7 @@ export abstract class KyselyStore implements Store {
         // Settled meanwhile (another instance, or a status change).
         if (member?.status_due_at === null || member?.status_due_at === undefined) return;
         if (Number(member.status_due_at) > now) return;
-        const history = (await historyOf(trx, orgId, memberId)).map((c) => ({
-          status: c.status as MemberStatus,
-          at: Number(c.at),
-        }));
+        const history = await historyOf(trx, orgId, memberId);
         const is = await this.settleStatusIn(trx, orgId, memberId, member.status, history, now);
         await countActiveInvited(trx, orgId, member.status, is);
       });
@@ -641,8 +637,6 @@ export abstract class KyselyStore implements Store {
 
         const mapper = new DayMapper(timezone);
         const perDay = new Map<number, Database['activity_days']>();
-        const latePerMonth = new Map<string, number>();
-        const lateRows = new Map<number, Database['late_activity']>();
         const memberProjects = new Map<string, Database['member_projects']>();
         // Per batch of the group.
         const accepted = new Array<number>(batches.length).fill(0);
@@ -671,38 +665,34 @@ export abstract class KyselyStore implements Store {
               lastDay = day;
               lastMonth = monthOfEpochDay(day);
             }
-            // One activity row per (day, member, source); a late one for a closed month.
+            if (closed.has(lastMonth)) late[batch] = (late[batch] as number) + 1;
+            // One activity row per (day, member, source); those of closed months are kept as late.
             const key = day * width + (rowOf[pair] as number);
-            if (closed.has(lastMonth)) {
-              late[batch] = (late[batch] as number) + 1;
-              latePerMonth.set(lastMonth, (latePerMonth.get(lastMonth) ?? 0) + 1);
-              const row = lateRows.get(key);
-              if (row) row.events++;
-              else {
-                lateRows.set(key, {
-                  org_id: orgId,
-                  month: lastMonth,
-                  day,
-                  member_id: memberId,
-                  source: e.source,
-                  events: 1,
-                });
-              }
-              continue;
-            }
             const agg = perDay.get(key);
             if (agg) agg.events++;
             else perDay.set(key, { org_id: orgId, day, member_id: memberId, source: e.source, events: 1 });
           }
         }
 
-        await this.addActivity(trx, [...perDay.values()]);
-        await this.addSeats(trx, orgId, perDay.values());
+        const activity: Database['activity_days'][] = [];
+        const lateRows: Database['late_activity'][] = [];
+        const latePerMonth = new Map<string, number>();
+        for (const row of perDay.values()) {
+          const month = closed.size === 0 ? undefined : monthOfEpochDay(row.day);
+          if (month === undefined || !closed.has(month)) {
+            activity.push(row);
+            continue;
+          }
+          lateRows.push({ ...row, month });
+          latePerMonth.set(month, (latePerMonth.get(month) ?? 0) + row.events);
+        }
+        await this.addActivity(trx, activity);
+        await this.addSeats(trx, orgId, activity);
         // Key order, as for activity: overlapping concurrent upserts queue instead of deadlocking.
-        const lateList = [...lateRows.values()].sort(
+        lateRows.sort(
           (a, b) => a.day - b.day || byText(a.member_id, b.member_id) || byText(a.source, b.source),
         );
-        for (const part of chunks(lateList)) {
+        for (const part of chunks(lateRows)) {
           await trx
             .insertInto('late_activity')
             .values(part)
@@ -1506,9 +1496,13 @@ async function orgValue<C extends keyof OrgValues>(trx: Db, orgId: string, colum
   return row.value as OrgValues[C];
 }
 
-/** A member's status changes, sorted by `at` and then by recording order. */
-function historyOf(trx: Db, orgId: string, memberId: string) {
-  return trx
+/** A member's status changes, sorted by `at` and then by recording order (`seq`). */
+async function historyOf(
+  trx: Db,
+  orgId: string,
+  memberId: string,
+): Promise<Array<StatusChange & { seq: number }>> {
+  const rows = await trx
     .selectFrom('status_changes')
     .select(['status', 'at', 'seq'])
     .where('org_id', '=', orgId)
@@ -1516,6 +1510,7 @@ function historyOf(trx: Db, orgId: string, memberId: string) {
     .orderBy('at')
     .orderBy('seq')
     .execute();
+  return rows.map((c) => ({ status: c.status as MemberStatus, at: Number(c.at), seq: Number(c.seq) }));
 }
 
 /** Moves the org's count of active and invited members as a member's status goes from `was` to `is`. */
