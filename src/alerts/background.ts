@@ -57,16 +57,16 @@ export function startBackground(options: BackgroundOptions): Background {
     const run = closing.then(async () => {
       let closed: { org: string; month: string }[] = [];
       await options.store.exclusively('seatmeter:auto-close', async () => {
-        // Status changes whose moment has come are in force before any month freezes.
-        for (const org of await options.store.listOrgs()) {
-          await options.store.settleStatuses(org.id, now()).catch((error) => options.onError?.(error));
-        }
+        // Closing a month first puts in force its org's status changes that came due.
         closed = await closeDueMonths(options.store, now());
-        // Alerts that time alone makes due: days pass and the month's figures move (under
-        // `average`, and with status changes recorded ahead) with no change to evaluate them on.
-        // One org failing is reported and does not stop the others.
+        // What time alone makes due, with no change to trigger it: status changes recorded ahead
+        // whose moment has come, and alerts (days pass and the month's figures move under
+        // `average`). One org failing is reported and does not stop the others.
         for (const org of await options.store.listOrgs()) {
-          await evaluateAlerts(options.store, org, now()).catch((error) => options.onError?.(error));
+          await options.store
+            .settleStatuses(org.id, now())
+            .then(() => evaluateAlerts(options.store, org, now()))
+            .catch((error) => options.onError?.(error));
         }
         // Rate-limit counts of windows long gone (kept in the database when it is shared).
         await options.store.pruneRateLimits(Date.now() - 60_000);
