@@ -141,14 +141,16 @@ for (const make of BACKENDS) {
       const events = JSON.stringify({
         events: [{ id: 'ct-1', member: 'ann', source: 'calls', occurredAt: '2026-10-20T09:00:00Z' }],
       });
-      const answers = [];
-      for (const type of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded']) {
-        const res = await app.request({
+      const post = (type: string, payload: string) =>
+        app.request({
           method: 'POST',
           url: '/v1/orgs/alpha/events',
           headers: { authorization: `Bearer ${ADMIN}`, 'content-type': type },
-          payload: events,
+          payload,
         });
+      const answers = [];
+      for (const type of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded']) {
+        const res = await post(type, events);
         answers.push([res.statusCode, res.json()]);
       }
       // No Content-Type at all (fetch always sends one with a body).
@@ -173,19 +175,9 @@ for (const make of BACKENDS) {
         [200, { accepted: 0, duplicates: 1, late: 0 }],
         [200, { accepted: 0, duplicates: 1, late: 0 }],
       ]);
-      const broken = await app.request({
-        method: 'POST',
-        url: '/v1/orgs/alpha/events',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/plain' },
-        payload: '{"events": [',
-      });
+      const broken = await post('text/plain', '{"events": [');
       expect(broken.statusCode).toBe(400);
-      const empty = await app.request({
-        method: 'POST',
-        url: '/v1/orgs/alpha/events',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        payload: '',
-      });
+      const empty = await post('application/json', '');
       expect(empty.statusCode).toBe(400);
       expect(empty.json()).toMatchObject({ error: { code: 'invalid_request' } });
     });

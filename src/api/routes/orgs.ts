@@ -15,7 +15,9 @@ import {
   monthQuery,
   orgParams,
   patchOrgBody,
+  perLicensePlanSchema,
   planSchema,
+  tieredPlanSchema,
 } from '../schemas.js';
 import { isPrivateWebhookTarget } from '../webhook-url.js';
 
@@ -51,10 +53,10 @@ const newSecret = () => `whsec_${randomBytes(24).toString('hex')}`;
 
 type PatchBody = z.infer<typeof patchOrgBody>;
 
-/** The fields of each type of plan: a partial plan names only fields of its type. */
+/** The fields of each type of plan, as its schema has them: a partial plan names only fields of its type. */
 const PLAN_FIELDS: Record<Plan['type'], readonly string[]> = {
-  per_license: ['type', 'currency', 'unitPrice', 'minimumLicenses', 'licenses', 'overageUnitPrice'],
-  tiered: ['type', 'currency', 'tiers', 'subscribedUpTo'],
+  per_license: Object.keys(perLicensePlanSchema.shape),
+  tiered: Object.keys(tieredPlanSchema.shape),
 };
 
 /**
