@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
@@ -23,6 +26,40 @@ function batch(events: unknown[]) {
   const result = validateBatch(events, NOW);
   if (!result.ok) throw new Error(JSON.stringify(result.issues));
   return result.events;
+}
+
+/**
+ * Another process ingesting one batch into the same database (`seatmeter import` beside `serve`):
+ * `ready` once it has opened the store and is about to ingest, `result` with its answer.
+ */
+function batchFromAnotherProcess(url: string, orgId: string, events: unknown[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'support/batch-child.ts'),
+      url,
+      orgId,
+      JSON.stringify(events),
+      String(NOW),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  const lines = createInterface({ input: child.stdout });
+  const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
+  const result = new Promise<unknown>((resolve, reject) => {
+    let last = '';
+    lines.on('line', (line) => {
+      last = line;
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(last)) : reject(new Error(stderr))));
+  });
+  return { ready, result };
 }
 
 for (const make of BACKENDS) {
@@ -821,6 +858,35 @@ for (const make of BACKENDS) {
       expect(frozen + late).toBe(30);
       expect((await getStatement(store, org, '2026-08')).lateEvents).toBe(late);
     });
+
+    it('holds off a batch from another process while a month closes: it waits, then stores its events as late', async () => {
+      const calendar = monthCalendar('2026-08', org.timezone);
+      await store.ingest(
+        org,
+        batch([{ id: 'a1', member: 'ann', source: 'calls', occurredAt: '2026-08-10T10:00:00Z' }]),
+        NOW,
+      );
+      const other = batchFromAnotherProcess(backend.urlOf(store), org.id, [
+        { id: 'b1', member: 'bob', source: 'calls', occurredAt: '2026-08-10T11:00:00Z' },
+      ]);
+      const closing = await store.closingMonth(org.id, async (closing) => {
+        await other.ready;
+        const finished = await Promise.race([
+          other.result.then(() => true),
+          new Promise((resolve) => setTimeout(() => resolve(false), 1000)),
+        ]);
+        const counts = await closing.activityCounts(org.id, calendar);
+        await closing.saveStatement(org.id, '2026-08', NOW, { counts });
+        return { finished, counts };
+      });
+      // The other batch could not finish while the month was closing, so it is not in the counts
+      // the statement froze, and it is stored as late.
+      expect(closing.finished).toBe(false);
+      expect(closing.counts[9]).toBe(1);
+      expect(await other.result).toEqual({ accepted: 1, duplicates: 0, late: 1 });
+      expect(await store.lateEvents(org.id, '2026-08')).toBe(1);
+      expect((await store.activityCounts(org.id, calendar))[9]).toBe(1);
+    }, 30_000);
 
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {
       const beta = await store.createOrg(acme({ id: 'beta', timezone: 'UTC' }), NOW);

@@ -193,12 +193,12 @@ export abstract class KyselyStore implements Store {
     }
   }
 
-  async closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T> {
+  async closingMonth<T>(orgId: string, close: (store: Store) => Promise<T>): Promise<T> {
     const g = this.gate(orgId);
     while (g.closing) await g.closing.catch(() => undefined);
     const run = (async () => {
       while (g.batches > 0) await new Promise<void>((resolve) => g.idle.push(resolve));
-      return close();
+      return close(this);
     })();
     g.closing = run;
     try {

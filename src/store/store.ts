@@ -67,9 +67,11 @@ export interface Store {
   /**
    * Runs `close` (reading the month and freezing its statement) while no batch of the org is being
    * stored: batches under way finish first, and batches that start meanwhile wait, so each event is
-   * either in the statement or stored as late, never neither.
+   * either in the statement or stored as late, never neither. `close` reads and saves through the
+   * store it is given, which may be bound to the closing's own transaction: it can read the month
+   * and save its statement, not ingest.
    */
-  closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T>;
+  closingMonth<T>(orgId: string, close: (store: Store) => Promise<T>): Promise<T>;
   /** Counts a request against a rate-limit bucket's window and answers the count so far. */
   rateLimitHit(orgId: string, bucket: string, windowStart: number): Promise<number>;
   /** Drops the counts of windows that started before `before`. */

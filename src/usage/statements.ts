@@ -61,10 +61,10 @@ export async function closeMonth(store: Store, org: Org, month: string, now: num
   // Status changes recorded ahead whose moment has come are in force before the month freezes.
   await store.settleStatuses(org.id, now);
   // With the org's batches held off: each event is either counted here or stored as late.
-  const saved = await store.closingMonth(org.id, async () => {
-    const again = await store.getStatement(org.id, month);
+  const saved = await store.closingMonth(org.id, async (closing) => {
+    const again = await closing.getStatement(org.id, month);
     if (again) return again;
-    const usage = await getUsage(store, org, month, now);
+    const usage = await getUsage(closing, org, month, now);
     const frozen: Frozen = {
       org: org.id,
       month,
@@ -77,7 +77,7 @@ export async function closeMonth(store: Store, org: Org, month: string, now: num
       state: usage.state,
       charge: usage.charge,
     };
-    return store.saveStatement(org.id, month, now, frozen);
+    return closing.saveStatement(org.id, month, now, frozen);
   });
   return withLateEvents(store, org.id, saved.body as Frozen);
 }

@@ -13,19 +13,25 @@ export interface Backend {
   name: string;
   /** A fresh, empty, migrated store. */
   open(): Promise<Store>;
+  /** The database URL a store from `open` was opened on, for another process to open. */
+  urlOf(store: Store): string;
   teardown(): Promise<void>;
 }
 
 export function sqliteBackend(): Backend {
   const dir = mkdtempSync(join(tmpdir(), 'seatmeter-sqlite-'));
+  const urls = new WeakMap<Store, string>();
   let n = 0;
   return {
     name: 'sqlite',
     async open() {
-      const store = openStore(`sqlite:${join(dir, `contract-${n++}.db`)}`);
+      const url = `sqlite:${join(dir, `contract-${n++}.db`)}`;
+      const store = openStore(url);
+      urls.set(store, url);
       await store.migrate();
       return store;
     },
+    urlOf: (store) => urls.get(store) as string,
     async teardown() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -34,15 +40,19 @@ export function sqliteBackend(): Backend {
 
 export function postgresBackend(): Backend {
   let server: PostgresServer | undefined;
+  const urls = new WeakMap<Store, string>();
   let n = 0;
   return {
     name: 'postgres',
     async open() {
       server ??= await startPostgres();
-      const store = openStore(await createDatabase(server.url, `contract_${n++}`));
+      const url = await createDatabase(server.url, `contract_${n++}`);
+      const store = openStore(url);
+      urls.set(store, url);
       await store.migrate();
       return store;
     },
+    urlOf: (store) => urls.get(store) as string,
     async teardown() {
       await server?.stop();
     },

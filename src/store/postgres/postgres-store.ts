@@ -10,6 +10,7 @@ import {
 import pg from 'pg';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
 
 // bigint columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
@@ -80,10 +81,10 @@ export class PostgresStore extends KyselyStore {
     await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
   }
 
-  override async closingMonth<T>(orgId: string, close: () => Promise<T>): Promise<T> {
+  override async closingMonth<T>(orgId: string, close: (store: Store) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
       await this.orgLock(trx, orgId);
-      return close();
+      return close(this);
     });
   }
 

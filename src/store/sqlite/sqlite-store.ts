@@ -17,6 +17,7 @@ import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
+import type { Store } from '../store.js';
 
 /** How many of Kysely's statements are kept prepared (a store runs a few dozen distinct ones). */
 const STATEMENT_CACHE = 512;
@@ -149,6 +150,22 @@ export class SqliteStore extends KyselyStore {
       ),
     };
     return this.statements;
+  }
+
+  /**
+   * The in-process gate holds off this process's batches; another process on the same file (`seatmeter
+   * import` beside `serve`) is held off by the write lock, taken for the whole closing: its batches
+   * wait, and then find the month closed and store their events as late. Without it, a batch
+   * committed between the closing's reads and its statement would be in neither. `close` runs on
+   * a view of this store whose Kysely queries go to the closing's transaction; the prepared reads
+   * go to the reader connection, which sees every commit, and no other writer can commit until the
+   * closing does. In memory there is no other process, and the gate suffices.
+   */
+  override async closingMonth<T>(orgId: string, close: (store: Store) => Promise<T>): Promise<T> {
+    if (this.reader === undefined) return super.closingMonth(orgId, close);
+    return super.closingMonth(orgId, () =>
+      this.db.transaction().execute((trx) => close(Object.create(this, { db: { value: trx } }) as Store)),
+    );
   }
 
   protected override anyOf(column: string, values: readonly string[]): Expression<SqlBool> {
