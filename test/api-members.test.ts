@@ -119,10 +119,20 @@ for (const make of BACKENDS) {
 
     it('lists members as JSON and as CSV with formulas made inert', async () => {
       const json = (await call('GET', '/v1/orgs/calls/usage/members?month=2026-10')).json() as {
-        members: Array<{ id: string; sources: Record<string, number> }>;
+        members: Array<{ id: string; teams: string[]; projects: string[]; sources: Record<string, number> }>;
         totals: { members: number; billable: number };
+        facets: { teams: string[]; projects: string[]; sources: string[] };
         nextCursor: string | null;
       };
+      // Every team, project and source of the listed members, the filters' choices.
+      const every = (pick: (m: (typeof json.members)[number]) => string[]) =>
+        [...new Set(json.members.flatMap(pick))].sort();
+      expect(json.facets).toEqual({
+        teams: every((m) => m.teams),
+        projects: every((m) => m.projects),
+        sources: every((m) => Object.keys(m.sources)),
+      });
+      expect(json.facets.sources).toEqual(['adversus', 'calls', 'marketing']);
       expect(json.members.map((m) => m.id)).toEqual(['ann', 'bob', 'marketing']);
       expect(json.totals).toEqual({ members: 3, billable: 3 });
       expect(json.nextCursor).toBeNull();
@@ -131,6 +141,9 @@ for (const make of BACKENDS) {
       ).json() as typeof json;
       expect(page.members.map((m) => m.id)).toEqual(['ann', 'bob']);
       expect(page.nextCursor).toBe('bob');
+      // Totals and facets are of the whole list, whatever page.
+      expect(page.totals).toEqual(json.totals);
+      expect(page.facets).toEqual(json.facets);
       const rest = (
         await call('GET', '/v1/orgs/calls/usage/members?month=2026-10&limit=2&cursor=bob')
       ).json() as typeof json;

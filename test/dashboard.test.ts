@@ -61,6 +61,15 @@ describe('the dashboard in Chromium', () => {
     if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
     return res.json() as T;
   };
+  /** An org on the tracked-employee model in UTC, with `fields` for its plan and the rest. */
+  const createOrg = (id: string, name: string, fields: Record<string, unknown>) =>
+    api('POST', '/v1/orgs', {
+      id,
+      name,
+      timezone: 'UTC',
+      counting: { presence: 'activity', aggregation: 'peak' },
+      ...fields,
+    });
   const link = async (org: string, ttlSeconds = 900) =>
     (await api<{ url: string }>('POST', `/v1/orgs/${org}/dashboard-links`, { ttlSeconds })).url;
 
@@ -236,11 +245,7 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('shows each invite decision: ok, warning, breach and blocked', async () => {
-    await api('POST', '/v1/orgs', {
-      id: 'invites',
-      name: 'Invite Co',
-      timezone: 'UTC',
-      counting: { presence: 'activity', aggregation: 'peak' },
+    await createOrg('invites', 'Invite Co', {
       plan: perLicensePlan({ licenses: 40, minimumLicenses: 0 }),
       fairUseCap: 100,
     });
@@ -350,6 +355,48 @@ describe('the dashboard in Chromium', () => {
     expect(reached.at(-1)).toBe('Invite a user…');
     await page.keyboard.press('Enter');
     await expectFocusInDialog(page);
+  });
+
+  it('shows a long members list a page at a time, with every filter choice from the first', async () => {
+    await createOrg('big-calls', 'Big Calls', { plan: perLicensePlan({ licenses: 2000 }) });
+    const ids = Array.from({ length: 1203 }, (_, i) => `m${String(i + 1).padStart(4, '0')}`);
+    // Only the last member, on no page but the third, is in this team.
+    await api('PUT', '/v1/orgs/big-calls/members/m1203', { teams: ['night-shift'] });
+    const events = ids.map((member, i) => ({
+      id: `e${i}`,
+      member,
+      source: 'calls',
+      occurredAt: '2026-11-20T10:00:00Z',
+    }));
+    expect(await api('POST', '/v1/orgs/big-calls/events', { events })).toMatchObject({ accepted: 1203 });
+
+    const page = await open(await link('big-calls'));
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=members] tbody tr').length === 500,
+    );
+    expect(await text(page, 'members-totals')).toBe(
+      '1203 listed, 1203 billable (showing 500; sorting applies to those shown)',
+    );
+    await page.getByRole('button', { name: 'Show 500 more' }).click();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=members] tbody tr').length === 1000,
+    );
+    await page.getByRole('button', { name: 'Show 203 more' }).click();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=members] tbody tr').length === 1203,
+    );
+    expect(await page.locator('[data-testid=members-more]').count()).toBe(0);
+    expect(await text(page, 'members-totals')).toBe('1203 listed, 1203 billable');
+    const shown = await memberRows(page).evaluateAll((trs) =>
+      trs.map((tr) => tr.getAttribute('data-member')),
+    );
+    expect([...shown].sort()).toEqual(ids);
+
+    await page.selectOption('[data-testid=filter-team]', 'night-shift');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=members] tbody tr').length === 1,
+    );
+    expect(await memberRows(page).first().getAttribute('data-member')).toBe('m1203');
   });
 
   it('logged no console errors on any page', () => {

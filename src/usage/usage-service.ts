@@ -284,6 +284,11 @@ export async function* memberUsagePages(
 export interface MembersList {
   readonly members: MemberUsage[];
   readonly totals: { members: number; billable: number };
+  /**
+   * Every team, project and source of the listed members (not only of this page), sorted: the
+   * choices a filter offers, however many pages the list has.
+   */
+  readonly facets: { teams: string[]; projects: string[]; sources: string[] };
   /** The id to pass as `cursor` for the next page, null on the last. */
   readonly nextCursor: string | null;
 }
@@ -306,10 +311,16 @@ export async function membersUsage(
   let listed = 0;
   let billable = 0;
   let more = false;
+  const teams = new Set<string>();
+  const projects = new Set<string>();
+  const sources = new Set<string>();
   for await (const chunk of memberUsagePages(store, org, month, now, filter)) {
     for (const m of chunk) {
       listed++;
       if (m.billable) billable++;
+      for (const t of m.teams) teams.add(t);
+      for (const p of m.projects) projects.add(p);
+      for (const s in m.sources) sources.add(s);
       // Byte order, as the store pages (JavaScript's `<=` compares UTF-16 code units).
       if (cursor !== undefined && Buffer.compare(Buffer.from(m.id), cursor) <= 0) continue;
       if (members.length < limit) members.push(m);
@@ -317,7 +328,13 @@ export async function membersUsage(
     }
   }
   const last = members.at(-1);
-  return { members, totals: { members: listed, billable }, nextCursor: more && last ? last.id : null };
+  const sorted = (set: Set<string>) => [...set].sort();
+  return {
+    members,
+    totals: { members: listed, billable },
+    facets: { teams: sorted(teams), projects: sorted(projects), sources: sorted(sources) },
+    nextCursor: more && last ? last.id : null,
+  };
 }
 
 export interface ProjectUsage {

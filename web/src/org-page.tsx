@@ -232,7 +232,13 @@ export function ErrorBox({ message }: { message: string }) {
 
 type SortKey = 'id' | 'billable' | 'daysCounted' | 'status';
 
-/** The licensed members: filters by team, project and source, sortable, with the CSV download. */
+/** Members the table shows at first and adds per "Show more": a page the browser draws at once. */
+const MEMBERS_PAGE = 500;
+
+/**
+ * The licensed members: filters by team, project and source, sortable, with the CSV download (of
+ * every listed member, however many pages the table has shown).
+ */
 function MembersPanel({
   session,
   base,
@@ -258,32 +264,43 @@ function MembersPanel({
   const [error, setError] = useState<string | null>(null);
   const filters = { month, team, project, source, all: all ? 'true' : undefined };
 
-  // The filter choices: every team, project and source of the month's members.
+  // The filter choices: every team, project and source of the month's members, which the API
+  // gives with any page of the list (one member is enough).
   useEffect(
     () =>
       latest(
-        getJson<MembersList>(session, `${base}/usage/members${query({ month, all: 'true' })}`),
-        (everyone) => {
-          const collect = (pick: (m: MembersList['members'][number]) => readonly string[]) =>
-            [...new Set(everyone.members.flatMap(pick))].sort();
-          setOptions({
-            teams: collect((m) => m.teams),
-            projects: collect((m) => m.projects),
-            sources: collect((m) => Object.keys(m.sources)),
-          });
-        },
+        getJson<MembersList>(session, `${base}/usage/members${query({ month, all: 'true', limit: '1' })}`),
+        (everyone) => setOptions(everyone.facets),
         (e) => setError(e.message),
       ),
     [session, base, month],
   );
 
+  // The first page of the list; "Show more" appends the next one, unless the filters changed
+  // meanwhile.
   useEffect(
     () =>
-      latest(getJson<MembersList>(session, `${base}/usage/members${query(filters)}`), setList, (e) =>
-        setError(e.message),
+      latest(
+        getJson<MembersList>(
+          session,
+          `${base}/usage/members${query({ ...filters, limit: String(MEMBERS_PAGE) })}`,
+        ),
+        setList,
+        (e) => setError(e.message),
       ),
     [session, base, month, team, project, source, all],
   );
+  const showMore = (shown: MembersList) => {
+    if (shown.nextCursor === null) return;
+    const next = query({ ...filters, limit: String(MEMBERS_PAGE), cursor: shown.nextCursor });
+    getJson<MembersList>(session, `${base}/usage/members${next}`).then(
+      (page) =>
+        setList((current) =>
+          current === shown ? { ...page, members: [...shown.members, ...page.members] } : current,
+        ),
+      (e: Error) => setError(e.message),
+    );
+  };
 
   const rows = useMemo(() => {
     if (!list) return [];
@@ -378,6 +395,8 @@ function MembersPanel({
       {list && (
         <p class="muted" data-testid="members-totals" aria-live="polite">
           {list.totals.members} listed, {list.totals.billable} billable
+          {list.members.length < list.totals.members &&
+            ` (showing ${list.members.length}; sorting applies to those shown)`}
         </p>
       )}
       <div class="table-wrap tall">
@@ -418,6 +437,11 @@ function MembersPanel({
           </tbody>
         </table>
       </div>
+      {list?.nextCursor && (
+        <button type="button" data-testid="members-more" onClick={() => showMore(list)}>
+          Show {Math.min(MEMBERS_PAGE, list.totals.members - list.members.length)} more
+        </button>
+      )}
     </section>
   );
 }
