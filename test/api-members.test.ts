@@ -23,7 +23,7 @@ for (const make of BACKENDS) {
 
     beforeAll(async () => {
       store = await backend.open();
-      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW });
+      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW, checkAnswers: true });
       base = await app.listen({ port: 0, host: '127.0.0.1' });
       await call('POST', '/v1/orgs', {
         id: 'calls',

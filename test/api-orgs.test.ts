@@ -363,22 +363,67 @@ for (const make of BACKENDS) {
       });
     }
 
-    it('publishes the OpenAPI document from the same schemas', async () => {
+    it('publishes the OpenAPI document from the same schemas, answers included', async () => {
+      interface JsonSchema {
+        properties?: Record<string, unknown>;
+        required?: string[];
+        additionalProperties?: unknown;
+      }
       const doc = (await app.request({ method: 'GET', url: '/v1/openapi.json' })).json() as {
         openapi: string;
-        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+        paths: Record<
+          string,
+          Record<
+            string,
+            { responses: Record<string, { content: { 'application/json': { schema: JsonSchema } } }> }
+          >
+        >;
         components: { securitySchemes: Record<string, unknown> };
       };
       expect(doc.openapi).toMatch(/^3\./);
-      // The routes that create answer 201, and every route takes a bearer key.
+      const errors = ['400', '401', '403', '404', '409', '413', '429'];
+      // The routes that create answer 201, the others 200; every route documents its errors.
       for (const [path, method] of [
         ['/v1/orgs', 'post'],
         ['/v1/orgs/{org}/keys', 'post'],
         ['/v1/orgs/{org}/invites', 'post'],
         ['/v1/orgs/{org}/dashboard-links', 'post'],
       ] as const) {
-        expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {})).toEqual(['201']);
+        expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {})).toEqual(['201', ...errors]);
       }
+      for (const [path, methods] of Object.entries(doc.paths)) {
+        if (path === '/v1/openapi.json' || !path.startsWith('/v1/')) continue;
+        for (const [method, route] of Object.entries(methods)) {
+          const codes = Object.keys(route.responses);
+          expect(
+            codes.filter((c) => c.startsWith('2')),
+            `${method} ${path}`,
+          ).toHaveLength(1);
+          expect(codes, `${method} ${path}`).toEqual(expect.arrayContaining(errors));
+        }
+      }
+      // An answer's schema names the spec's fields, and allows more ("more fields may be added").
+      const usage =
+        doc.paths['/v1/orgs/{org}/usage']?.get?.responses['200']?.content['application/json'].schema;
+      expect(usage?.required).toEqual(
+        expect.arrayContaining([
+          'days',
+          'current',
+          'toDate',
+          'projected',
+          'billable',
+          'allowance',
+          'state',
+          'charge',
+        ]),
+      );
+      expect(usage?.additionalProperties).not.toBe(false);
+      const statement =
+        doc.paths['/v1/orgs/{org}/statements/{month}']?.get?.responses['200']?.content['application/json']
+          .schema;
+      expect(Object.keys(statement?.properties ?? {})).toEqual(
+        expect.arrayContaining(['closedAt', 'plan', 'days', 'billable', 'allowance', 'charge', 'lateEvents']),
+      );
       expect(doc.components.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
       expect(Object.keys(doc.paths)).toEqual(
         expect.arrayContaining([

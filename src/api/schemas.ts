@@ -181,9 +181,3 @@ export const monthParams = z.object({
   org: z.string().min(1),
   month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM'),
 });
-
-/**
- * For the OpenAPI document of a route that answers 201: the status it creates with. The body is
- * passed through as it is.
- */
-export const answersCreated = { 201: z.unknown().describe('created') };

@@ -1,12 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { type ZodType, z } from 'zod';
 import { evaluateAlerts } from '../alerts/alerts-service.js';
 import { NotFoundError, SeatmeterError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
@@ -41,6 +37,11 @@ export interface ServerOptions {
   readonly onAlertsRaised?: () => void;
   /** Told about errors that do not fail the request (an alert evaluation after a stored change). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Check every answer against its route's documented schema and fail the request (500) when it
+   * does not match: on in the API tests, so `/v1/openapi.json` says what is served.
+   */
+  readonly checkAnswers?: boolean;
 }
 
 /** The OpenAPI document's route: open to all. */
@@ -56,7 +57,17 @@ export const BODY_LIMIT = 16 * 1024 * 1024;
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: options.bodyLimit ?? BODY_LIMIT, logger: false });
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Answers are written as they are; their schemas document them (and, in tests, check them).
+  app.setSerializerCompiler(({ schema, url, httpStatus }) => {
+    const check = options.checkAnswers ? (schema as ZodType) : undefined;
+    return (data) => {
+      const checked = check?.safeParse(data);
+      if (checked && !checked.success) {
+        throw new Error(`${url} answered ${httpStatus} off its schema: ${z.prettifyError(checked.error)}`);
+      }
+      return JSON.stringify(data);
+    };
+  });
   app.setErrorHandler(errorHandler(options.onError ?? console.error));
   // Every body is read as JSON, whatever its Content-Type says (a client that sends JSON as
   // `text/plain`, the default of `fetch` with a string body, or with no type at all is served the

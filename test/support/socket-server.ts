@@ -17,8 +17,9 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
+/** The server with every answer checked against its documented schema (`checkAnswers`). */
 export async function serveOnSocket(options: ServerOptions): Promise<SocketServer> {
-  const app = await buildServer(options);
+  const app = await buildServer({ checkAnswers: true, ...options });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     base,

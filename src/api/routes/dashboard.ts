@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { ForbiddenError } from '../../core/errors.js';
 import type { ApiContext } from '../context.js';
 import { checkDashboardToken, signDashboardToken } from '../dashboard-links.js';
-import { answersCreated, orgParams } from '../schemas.js';
+import { created, linkAnswer } from '../responses.js';
+import { orgParams } from '../schemas.js';
 
 const linkBody = z
   .object({ ttlSeconds: z.number().int().min(30).max(86_400).default(900) })
@@ -33,7 +34,7 @@ export const dashboardRoutes =
 
     app.post(
       '/v1/orgs/:org/dashboard-links',
-      { schema: { params: orgParams, body: linkBody.nullish(), response: answersCreated } },
+      { schema: { params: orgParams, body: linkBody.nullish(), response: created(linkAnswer) } },
       async (request, reply) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'admin');
         const expiresAt = ctx.now() + (request.body?.ttlSeconds ?? 900) * 1000;

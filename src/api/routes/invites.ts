@@ -6,7 +6,8 @@ import { allowance } from '../../core/plans.js';
 import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
 import type { ApiContext } from '../context.js';
-import { answersCreated, inviteBody, orgParams } from '../schemas.js';
+import { answers, created, inviteAnswer, inviteCheckAnswer } from '../responses.js';
+import { inviteBody, orgParams } from '../schemas.js';
 import { memberView } from './members.js';
 
 /**
@@ -51,7 +52,7 @@ export const inviteRoutes =
   async (app) => {
     app.post(
       '/v1/orgs/:org/invites/check',
-      { schema: { params: orgParams, body: inviteBody } },
+      { schema: { params: orgParams, body: inviteBody, response: answers(inviteCheckAnswer) } },
       async (request) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
         return check(ctx, org);
@@ -60,7 +61,7 @@ export const inviteRoutes =
 
     app.post(
       '/v1/orgs/:org/invites',
-      { schema: { params: orgParams, body: inviteBody, response: answersCreated } },
+      { schema: { params: orgParams, body: inviteBody, response: created(inviteAnswer) } },
       async (request, reply) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'admin');
         const result = await check(ctx, org);

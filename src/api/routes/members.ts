@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.js';
+import { answers, memberAnswer, namedAnswer } from '../responses.js';
 import { memberBody, memberParams, nameBody, projectParams, statusBody, teamParams } from '../schemas.js';
 
 /** Projects, teams, members and status history. */
@@ -8,7 +9,7 @@ export const memberRoutes =
   async (app) => {
     app.put(
       '/v1/orgs/:org/projects/:project',
-      { schema: { params: projectParams, body: nameBody } },
+      { schema: { params: projectParams, body: nameBody, response: answers(namedAnswer) } },
       async (request) => {
         const { org, project } = request.params;
         await ctx.orgFor(request, org, 'admin');
@@ -20,7 +21,7 @@ export const memberRoutes =
 
     app.put(
       '/v1/orgs/:org/teams/:team',
-      { schema: { params: teamParams, body: nameBody } },
+      { schema: { params: teamParams, body: nameBody, response: answers(namedAnswer) } },
       async (request) => {
         const { org, team } = request.params;
         await ctx.orgFor(request, org, 'admin');
@@ -32,7 +33,7 @@ export const memberRoutes =
 
     app.put(
       '/v1/orgs/:org/members/:member',
-      { schema: { params: memberParams, body: memberBody } },
+      { schema: { params: memberParams, body: memberBody, response: answers(memberAnswer) } },
       async (request) => {
         const { org, member } = request.params;
         const found = await ctx.orgFor(request, org, 'admin');
@@ -49,7 +50,7 @@ export const memberRoutes =
 
     app.post(
       '/v1/orgs/:org/members/:member/status',
-      { schema: { params: memberParams, body: statusBody } },
+      { schema: { params: memberParams, body: statusBody, response: answers(memberAnswer) } },
       async (request) => {
         const { org, member } = request.params;
         const found = await ctx.orgFor(request, org, 'admin');

@@ -8,8 +8,8 @@ import type { Org } from '../../core/types.js';
 import { getUsage } from '../../usage/usage-service.js';
 import { type Caller, newApiKey } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { answers, created, keyAnswer, orgAnswer, orgsAnswer, usageAnswer } from '../responses.js';
 import {
-  answersCreated,
   createKeyBody,
   createOrgBody,
   monthQuery,
@@ -122,7 +122,7 @@ export const orgRoutes =
   async (app) => {
     app.post(
       '/v1/orgs',
-      { schema: { body: createOrgBody, response: answersCreated } },
+      { schema: { body: createOrgBody, response: created(orgAnswer) } },
       async (request, reply) => {
         await ctx.access(request, null, 'admin');
         const b = request.body;
@@ -140,7 +140,7 @@ export const orgRoutes =
       },
     );
 
-    app.get('/v1/orgs', async (request) => {
+    app.get('/v1/orgs', { schema: { response: answers(orgsAnswer) } }, async (request) => {
       await ctx.access(request, null, 'read');
       const now = ctx.now();
       const orgs = await ctx.store.listOrgs();
@@ -162,22 +162,30 @@ export const orgRoutes =
       };
     });
 
-    app.get('/v1/orgs/:org', { schema: { params: orgParams } }, async (request) => {
-      const { org, caller } = await ctx.orgFor(request, request.params.org, 'read');
-      return orgView(org, canSeeSecrets(caller));
-    });
+    app.get(
+      '/v1/orgs/:org',
+      { schema: { params: orgParams, response: answers(orgAnswer) } },
+      async (request) => {
+        const { org, caller } = await ctx.orgFor(request, request.params.org, 'read');
+        return orgView(org, canSeeSecrets(caller));
+      },
+    );
 
-    app.patch('/v1/orgs/:org', { schema: { params: orgParams, body: patchOrgBody } }, async (request) => {
-      const found = await ctx.orgFor(request, request.params.org, 'admin');
-      const org = patched(found.org, request.body, ctx.allowPrivateWebhooks);
-      await ctx.store.updateOrg(org, ctx.now());
-      await ctx.changed(org);
-      return orgView(org);
-    });
+    app.patch(
+      '/v1/orgs/:org',
+      { schema: { params: orgParams, body: patchOrgBody, response: answers(orgAnswer) } },
+      async (request) => {
+        const found = await ctx.orgFor(request, request.params.org, 'admin');
+        const org = patched(found.org, request.body, ctx.allowPrivateWebhooks);
+        await ctx.store.updateOrg(org, ctx.now());
+        await ctx.changed(org);
+        return orgView(org);
+      },
+    );
 
     app.post(
       '/v1/orgs/:org/keys',
-      { schema: { params: orgParams, body: createKeyBody, response: answersCreated } },
+      { schema: { params: orgParams, body: createKeyBody, response: created(keyAnswer) } },
       async (request, reply) => {
         await ctx.access(request, null, 'admin');
         const org = await ctx.findOrg(request.params.org);
@@ -191,7 +199,7 @@ export const orgRoutes =
 
     app.get(
       '/v1/orgs/:org/usage',
-      { schema: { params: orgParams, querystring: monthQuery } },
+      { schema: { params: orgParams, querystring: monthQuery, response: answers(usageAnswer) } },
       async (request) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const now = ctx.now();

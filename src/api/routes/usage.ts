@@ -9,6 +9,7 @@ import {
   projectsUsage,
 } from '../../usage/usage-service.js';
 import type { ApiContext } from '../context.js';
+import { answers, membersAnswer, projectsAnswer } from '../responses.js';
 import { membersQuery, monthQuery, orgParams } from '../schemas.js';
 
 const CSV_COLUMNS = [
@@ -61,7 +62,7 @@ export const usageRoutes =
   async (app) => {
     app.get(
       '/v1/orgs/:org/usage/members',
-      { schema: { params: orgParams, querystring: membersQuery } },
+      { schema: { params: orgParams, querystring: membersQuery, response: answers(membersAnswer) } },
       async (request, reply) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const q = request.query;
@@ -99,7 +100,7 @@ export const usageRoutes =
 
     app.get(
       '/v1/orgs/:org/usage/projects',
-      { schema: { params: orgParams, querystring: monthQuery } },
+      { schema: { params: orgParams, querystring: monthQuery, response: answers(projectsAnswer) } },
       async (request) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'read');
         const now = ctx.now();
