@@ -158,16 +158,50 @@ describe('seatmeter import and report', () => {
     const fromCsv = await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, csv]);
     expect(fromCsv.stdout).toContain('2 accepted');
 
+    // A bad line anywhere: nothing is stored, and the error names the bad lines, JSON or not.
     const bad = join(dir, 'bad.ndjson');
     writeFileSync(
       bad,
-      `${JSON.stringify({ id: 'b1', source: 's', occurredAt: '2026-09-01T10:00:00Z' })}\n{"id":"b2","source":"s","occurredAt":"yesterday"}\n`,
+      [
+        JSON.stringify({ id: 'b1', source: 's', occurredAt: '2026-09-01T10:00:00Z' }),
+        '{"id":"b2","source":"s","occurredAt":"yesterday"}',
+        '{"source":"s","occurredAt":"2026-09-01T10:00:00Z"}',
+        '{"id":"b4",',
+        JSON.stringify({ id: 'b5', source: 's', occurredAt: '2026-09-01T10:00:00Z' }),
+      ].join('\n'),
     );
     const failed = await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, bad]).catch(
       (e: { code: number; stderr: string }) => e,
     );
     expect(failed).toMatchObject({ code: 1 });
-    expect((failed as { stderr: string }).stderr).toMatch(/line 2: occurredAt/);
+    const reason = (failed as { stderr: string }).stderr.trim();
+    expect(reason.split('\n')).toHaveLength(1);
+    expect(reason).toMatch(
+      /^seatmeter: nothing imported: line 2: occurredAt: .*; line 3: id: .*; line 4: is not valid JSON$/,
+    );
+    // Excel's "CSV UTF-8" starts with a byte-order mark; lines are the file's own, header included.
+    const excel = join(dir, 'excel.csv');
+    writeFileSync(
+      excel,
+      '\uFEFFid,member,source,occurredAt\r\nx1,m1,s,2026-09-01T10:00:00Z\r\nx2,m1,s,notadate\r\n',
+    );
+    const badCsv = await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, excel]).catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((badCsv as { stderr: string }).stderr.trim()).toMatch(/nothing imported: line 3: occurredAt: /);
+    writeFileSync(excel, '\uFEFFid,member,source,occurredAt\r\nx1,m1,s,2026-09-01T10:00:00Z\r\n');
+    expect((await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, excel])).stdout).toContain(
+      '1 accepted',
+    );
+    const bom = join(dir, 'bom.ndjson');
+    writeFileSync(
+      bom,
+      `\uFEFF${JSON.stringify({ id: 'b1', source: 's', occurredAt: '2026-09-01T10:00:00Z' })}\n`,
+    );
+    // b1 was not stored by the failed import: it is new here.
+    expect((await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, bom])).stdout).toContain(
+      '1 accepted, 0 duplicates',
+    );
 
     const report = await seatmeter([
       'report',
