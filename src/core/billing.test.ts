@@ -3,7 +3,7 @@ import { perLicensePlan, TIERS, tieredPlan } from '../../test/support/fixtures.j
 import { aggregate, monthFigures } from './aggregation.js';
 import { monthCalendar } from './calendar.js';
 import { inviteCheck } from './invite.js';
-import { allowance, charge, planIssues, type TieredPlan } from './plans.js';
+import { allowance, charge, type Plan, planIssues, type TieredPlan } from './plans.js';
 import { activitySeats, dailyCounts, statusSeats } from './presence.js';
 import { compare, rational, toFigure } from './rational.js';
 import { usageFigures } from './usage.js';
@@ -279,5 +279,18 @@ describe('states, alerts and invites', () => {
       expect(check.decision).toBe(d);
       expect(check.message.length).toBeGreaterThan(10);
     }
+  });
+
+  it('says what a breach costs under the plan', () => {
+    const breach = (plan: Plan, seats: number, allowed: number) =>
+      inviteCheck({ seats, allowance: allowed, activeAndInvited: 0, fairUseCap: null, plan }).message;
+    expect(breach(perLicense({ licenses: 18, overageUnitPrice: null }), 18, 18)).toBe(
+      'This invite takes you over your licence: 19 of 18 licensed seats in use. Seats above your licences are an overage: buy more licences to cover them.',
+    );
+    expect(breach(perLicense({ licenses: 18, overageUnitPrice: 3000 }), 18, 18)).toMatch(
+      /Each seat above your licences is billed as overage\.$/,
+    );
+    expect(breach(tiered(20), 20, 20)).toMatch(/billed at the next tier, up to 50 seats\.$/);
+    expect(breach(tiered(100), 100, 100)).toMatch(/billed at the unlimited tier\.$/);
   });
 });

@@ -1,3 +1,4 @@
+import { chargedTier, type Plan } from './plans.js';
 import { roundTo } from './rational.js';
 import { WARNING_PERCENT } from './usage-state.js';
 
@@ -11,6 +12,8 @@ export interface InviteCheckInput {
   readonly activeAndInvited: number;
   /** Null: no cap. */
   readonly fairUseCap: number | null;
+  /** The org's plan, for what a breach costs; without it the message says it in general. */
+  readonly plan?: Plan;
 }
 
 export interface InviteCheck {
@@ -47,7 +50,7 @@ export function inviteCheck(input: InviteCheckInput): InviteCheck {
     after,
     allowance,
     percent,
-    message: inviteMessage(decision, after, allowance, fairUseCap),
+    message: inviteMessage(decision, after, allowance, fairUseCap, input.plan),
   };
 }
 
@@ -56,6 +59,7 @@ function inviteMessage(
   after: number,
   allowance: number | null,
   fairUseCap: number | null,
+  plan: Plan | undefined,
 ): string {
   const usage =
     allowance === null ? `${after} seats in use` : `${after} of ${allowance} licensed seats in use`;
@@ -63,10 +67,24 @@ function inviteMessage(
     case 'blocked':
       return `The fair-use limit of ${fairUseCap} active and invited users is reached. Revoke access for existing users before inviting new ones.`;
     case 'breach':
-      return `This invite takes you over your licence: ${usage}. Seats above your plan are billed at the next tier or as overage.`;
+      return `This invite takes you over your licence: ${usage}. ${breachCost(plan, after)}`;
     case 'warning':
       return `You are using ${Math.floor((after * 100) / (allowance as number))}% of your licensed seats: ${usage} after this invite.`;
     case 'ok':
       return `${usage} after this invite.`;
   }
+}
+
+/** What going over the allowance costs under the plan (SPEC.md section 3). */
+function breachCost(plan: Plan | undefined, after: number): string {
+  if (plan === undefined) return 'Seats above your plan are billed at the next tier or as overage.';
+  if (plan.type === 'tiered') {
+    const next = chargedTier(plan, { numerator: after, denominator: 1 }).upTo;
+    return next === null
+      ? 'The month is billed at the unlimited tier.'
+      : `The month is billed at the next tier, up to ${next} seats.`;
+  }
+  return plan.overageUnitPrice === null
+    ? 'Seats above your licences are an overage: buy more licences to cover them.'
+    : 'Each seat above your licences is billed as overage.';
 }

@@ -43,6 +43,7 @@ async function check(ctx: ApiContext, org: Org): Promise<InviteCheck> {
     allowance: allowance(org.plan),
     activeAndInvited: facts.activeAndInvited,
     fairUseCap: org.fairUseCap,
+    plan: org.plan,
   });
 }
 
