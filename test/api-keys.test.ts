@@ -238,5 +238,41 @@ for (const make of BACKENDS) {
       ).toBe(404);
       expect((await operator()('POST', '/v1/orgs/beta/dashboard-links')).statusCode).toBe(201);
     });
+
+    it('starts dashboard links with the public address, or the proxy forwarded one when trusted', async () => {
+      const linkFrom = async (server: SocketServer, headers: Record<string, string> = {}) =>
+        (
+          (
+            await server.request({
+              method: 'POST',
+              url: '/v1/orgs/alpha/dashboard-links',
+              headers: { authorization: `Bearer ${ADMIN}`, ...headers },
+            })
+          ).json() as { url: string }
+        ).url;
+      const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'billing.example.com' };
+      // Without either setting, the request's own address: forwarded headers are not trusted.
+      expect(await linkFrom(app, forwarded)).toMatch(
+        new RegExp(`^${app.base}/dashboard/orgs/alpha\\?token=`),
+      );
+      const proxied = await serveOnSocket({ store, adminKey: ADMIN, now: () => NOW, trustProxy: true });
+      const pub = await serveOnSocket({
+        store,
+        adminKey: ADMIN,
+        now: () => NOW,
+        publicUrl: 'https://seats.example.com/',
+      });
+      try {
+        expect(await linkFrom(proxied, forwarded)).toMatch(
+          /^https:\/\/billing\.example\.com\/dashboard\/orgs\/alpha\?token=/,
+        );
+        expect(await linkFrom(pub, forwarded)).toMatch(
+          /^https:\/\/seats\.example\.com\/dashboard\/orgs\/alpha\?token=/,
+        );
+      } finally {
+        await proxied.close();
+        await pub.close();
+      }
+    });
   });
 }

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
-import { openStore } from '../src/store/open-store.js';
+import { openStore, redactedUrl } from '../src/store/open-store.js';
 import { makeOrg, tieredPlan } from './support/fixtures.js';
 import { CLI, startServe } from './support/serve-process.js';
 import { serveOnSocket } from './support/socket-server.js';
@@ -38,6 +38,36 @@ describe('seatmeter migrate', () => {
     );
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr.trim()).toMatch(/^seatmeter: unsupported database URL/);
+    // A PostgreSQL server that cannot be reached: said so, in one line, without the password.
+    const unreachable = (await seatmeter(['migrate', '--db', 'postgres://app:s3cret@127.0.0.1:1/x']).catch(
+      (e: { code: number; stderr: string }) => e,
+    )) as { code: number; stderr: string };
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim()).toMatch(/^seatmeter: cannot use the database: .*ECONNREFUSED[^\n]*$/);
+    expect(unreachable.stderr).not.toContain('s3cret');
+    expect(redactedUrl('postgres://app:s3cret@db:5432/seatmeter')).toBe(
+      'postgres://app:***@db:5432/seatmeter',
+    );
+    expect(redactedUrl('postgresql://app@db/x')).toBe('postgresql://app@db/x');
+    expect(redactedUrl('sqlite:./seatmeter.db')).toBe('sqlite:./seatmeter.db');
+  });
+
+  it('reports on a database file that exists only, instead of creating an empty one', async () => {
+    const path = join(dir, 'absent.db');
+    for (const args of [
+      ['report', '--org', 'x', '--month', '2026-09'],
+      ['close', '--org', 'x', '--month', '2026-09'],
+    ]) {
+      const failed = (await seatmeter([...args, '--db', `sqlite:${path}`]).catch((e) => e)) as {
+        code: number;
+        stderr: string;
+      };
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.trim()).toBe(
+        `seatmeter: no database at ${path}: create it with seatmeter migrate, serve or demo`,
+      );
+    }
+    expect(existsSync(path)).toBe(false);
   });
 
   it('fails with one line on an unknown command or a missing option', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Org } from '../src/core/types.js';
 import { createDemo } from '../src/demo/demo-data.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
@@ -16,7 +17,7 @@ describe('demo data', () => {
     dir = mkdtempSync(join(tmpdir(), 'seatmeter-demo-'));
     store = openStore(`sqlite:${join(dir, 'demo.db')}`);
     await store.migrate();
-    expect(await createDemo(store, NOW)).toBe(true);
+    expect(await createDemo(store, NOW)).toEqual(['nordic-calls', 'pixel-apps']);
   }, 120_000);
   afterAll(async () => {
     await store.close();
@@ -69,7 +70,17 @@ describe('demo data', () => {
     expect((await projectsUsage(store, org, '2026-11', NOW)).projects).toHaveLength(4);
   });
 
-  it('leaves a database with orgs alone', async () => {
-    expect(await createDemo(store, NOW)).toBe(false);
+  it('creates only the demo orgs whose ids are free, and nothing beside other orgs for serve --demo', async () => {
+    expect(await createDemo(store, NOW)).toEqual([]);
+    const other = openStore(`sqlite:${join(dir, 'other.db')}`);
+    try {
+      await other.migrate();
+      await other.createOrg((await store.getOrg('nordic-calls')) as Org, NOW);
+      expect(await createDemo(other, NOW, { onlyIntoEmpty: true })).toEqual([]);
+      expect(await createDemo(other, NOW)).toEqual(['pixel-apps']);
+      expect((await other.listOrgs()).map((o) => o.id)).toEqual(['nordic-calls', 'pixel-apps']);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -42,6 +42,17 @@ export interface ServerOptions {
    * does not match: on in the API tests, so `/v1/openapi.json` says what is served.
    */
   readonly checkAnswers?: boolean;
+  /**
+   * The address users reach the server at (env `SEATMETER_PUBLIC_URL`, e.g.
+   * `https://billing.example.com`): dashboard links start with it. Without it, a link starts with
+   * the request's own protocol and host.
+   */
+  readonly publicUrl?: string | undefined;
+  /**
+   * Behind a reverse proxy (env `SEATMETER_TRUST_PROXY=1`): the request's protocol, host and client
+   * address come from its `X-Forwarded-*` headers.
+   */
+  readonly trustProxy?: boolean;
 }
 
 /** The OpenAPI document's route: open to all. */
@@ -55,7 +66,11 @@ export const BODY_LIMIT = 16 * 1024 * 1024;
  * database, so any number of instances can serve one PostgreSQL.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? BODY_LIMIT, logger: false });
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? BODY_LIMIT,
+    logger: false,
+    trustProxy: options.trustProxy ?? false,
+  });
   app.setValidatorCompiler(validatorCompiler);
   // Answers are written as they are; their schemas document them (and, in tests, check them).
   app.setSerializerCompiler(({ schema, url, httpStatus }) => {
@@ -199,7 +214,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     alertRoutes,
   ])
     await api.register(routes(ctx));
-  await api.register(dashboardRoutes(ctx, options.linkSecret ?? options.adminKey));
+  await api.register(dashboardRoutes(ctx, options.linkSecret ?? options.adminKey, options.publicUrl));
   api.get(OPENAPI, { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

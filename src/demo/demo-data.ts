@@ -201,12 +201,25 @@ async function seedAppCompany(store: Store, now: number): Promise<void> {
 
 /**
  * Creates the two demo orgs for the last three months up to `now`: a call centre on the
- * tracked-employee model and an app company on the active-user model. Does nothing when the
- * database holds orgs already. Answers whether it created them.
+ * tracked-employee model and an app company on the active-user model, each unless its id is taken.
+ * With `onlyIntoEmpty` (`serve --demo`), nothing is created in a database that holds orgs already.
+ * Answers the ids of the orgs it created.
  */
-export async function createDemo(store: Store, now: number): Promise<boolean> {
-  if ((await store.listOrgs()).length > 0) return false;
-  await seedCallCentre(store, now);
-  await seedAppCompany(store, now);
-  return true;
+export async function createDemo(
+  store: Store,
+  now: number,
+  options: { onlyIntoEmpty?: boolean } = {},
+): Promise<string[]> {
+  const taken = new Set((await store.listOrgs()).map((o) => o.id));
+  if (options.onlyIntoEmpty && taken.size > 0) return [];
+  const created: string[] = [];
+  for (const [id, seed] of [
+    [callCentre(now).id, seedCallCentre],
+    [appCompany(now).id, seedAppCompany],
+  ] as const) {
+    if (taken.has(id)) continue;
+    await seed(store, now);
+    created.push(id);
+  }
+  return created;
 }

@@ -140,9 +140,11 @@ export abstract class KyselyStore implements Store {
       provider: migrationProvider,
     }).migrateToLatest();
     if (error) {
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      const reason = error instanceof Error ? error.message : String(error);
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      // No migration ran: the database could not be reached (or read) at all.
       throw new Error(
-        `migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+        failed ? `migration ${failed} failed: ${reason}` : `cannot use the database: ${reason}`,
       );
     }
   }

@@ -19,3 +19,8 @@ export function openStore(url: string = DEFAULT_DB): Store {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return PostgresStore.open(url);
   throw new Error(`unsupported database URL '${url}': use sqlite:PATH or postgres://...`);
 }
+
+/** The URL with its password masked, for messages and logs: `postgres://app:***@db/seatmeter`. */
+export function redactedUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+}

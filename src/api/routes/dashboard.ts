@@ -24,7 +24,7 @@ const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
 /** Dashboard links (SPEC.md section 8) and the page they open. */
 export const dashboardRoutes =
-  (ctx: ApiContext, linkSecret: string | undefined): FastifyPluginAsyncZod =>
+  (ctx: ApiContext, linkSecret: string | undefined, publicUrl?: string): FastifyPluginAsyncZod =>
   async (app) => {
     const secret = () => {
       if (!linkSecret)
@@ -39,7 +39,8 @@ export const dashboardRoutes =
         const { org } = await ctx.orgFor(request, request.params.org, 'admin');
         const expiresAt = ctx.now() + (request.body?.ttlSeconds ?? 900) * 1000;
         const token = signDashboardToken(secret(), org.id, expiresAt);
-        const url = `${request.protocol}://${request.host}/dashboard/orgs/${encodeURIComponent(org.id)}?token=${token}`;
+        const base = publicUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
+        const url = `${base}/dashboard/orgs/${encodeURIComponent(org.id)}?token=${token}`;
         return reply
           .code(201)
           .send({ url, expiresAt: new Date(Math.floor(expiresAt / 1000) * 1000).toISOString() });

@@ -3,7 +3,7 @@ import { createDemo } from '../../demo/demo-data.js';
 import { dbOption } from '../db-option.js';
 import { withStore } from '../with-store.js';
 
-/** `seatmeter demo`: creates the realistic demo orgs in an empty database. */
+/** `seatmeter demo`: creates the realistic demo orgs, those whose ids are free. */
 export const demoCommand = (): Command =>
   new Command('demo')
     .description('create the demo orgs (a call centre and an app company) for the last three months')
@@ -11,8 +11,8 @@ export const demoCommand = (): Command =>
     .action(async (opts: { db: string }) => {
       const created = await withStore(opts.db, (store) => createDemo(store, Date.now()));
       console.log(
-        created
-          ? 'created the demo orgs nordic-calls and pixel-apps'
-          : 'the database has orgs already: nothing done',
+        created.length > 0
+          ? `created the demo orgs ${created.join(' and ')}`
+          : 'the demo orgs nordic-calls and pixel-apps exist already: nothing done',
       );
     });

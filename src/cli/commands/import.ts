@@ -8,6 +8,7 @@ import { type FieldIssue, NotFoundError, ValidationError } from '../../core/erro
 import { MAX_BATCH, type ValidEvent, validateBatch } from '../../ingest/validate-batch.js';
 import { openStore } from '../../store/open-store.js';
 import { dbOption } from '../db-option.js';
+import { requireDatabase } from '../with-store.js';
 
 type Format = 'ndjson' | 'csv';
 
@@ -126,6 +127,7 @@ export const importCommand = (): Command =>
     .action(async (file: string, opts: { org: string; db: string; format?: Format }) => {
       const format = opts.format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
       const size = statSync(file).size;
+      requireDatabase(opts.db);
       const store = openStore(opts.db);
       const bar = (phase: string) =>
         process.stderr.isTTY

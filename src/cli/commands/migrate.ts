@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { redactedUrl } from '../../store/open-store.js';
 import { dbOption } from '../db-option.js';
 import { withStore } from '../with-store.js';
 
@@ -9,5 +10,5 @@ export const migrateCommand = (): Command =>
     .addOption(dbOption())
     .action(async (opts: { db: string }) => {
       await withStore(opts.db, async () => {});
-      console.log(`migrated ${opts.db}`);
+      console.log(`migrated ${redactedUrl(opts.db)}`);
     });

@@ -4,7 +4,7 @@ import { startBackground } from '../../alerts/background.js';
 import { signDashboardToken } from '../../api/dashboard-links.js';
 import { buildServer } from '../../api/server.js';
 import { createDemo } from '../../demo/demo-data.js';
-import { openStore } from '../../store/open-store.js';
+import { openStore, redactedUrl } from '../../store/open-store.js';
 import { dbOption } from '../db-option.js';
 
 /** The operator key of `serve --demo` when env `SEATMETER_ADMIN_KEY` is not set. */
@@ -24,11 +24,13 @@ export const serveCommand = (): Command =>
         throw new Error(`--port: not a TCP port: ${opts.port}`);
       const store = openStore(opts.db);
       await store.migrate();
-      let adminKey = process.env.SEATMETER_ADMIN_KEY;
+      const configuredKey = process.env.SEATMETER_ADMIN_KEY;
+      let adminKey = configuredKey;
       if (opts.demo) {
-        if (await createDemo(store, Date.now())) {
+        const created = await createDemo(store, Date.now(), { onlyIntoEmpty: true });
+        if (created.length > 0) {
           for (const org of await store.listOrgs()) await evaluateAlerts(store, org, Date.now());
-          console.log('created the demo orgs nordic-calls and pixel-apps');
+          console.log(`created the demo orgs ${created.join(' and ')}`);
         }
         // A demo must be usable at once, and the README's curl must work as printed: without a
         // configured operator key, the demo uses a fixed one (the server listens on loopback).
@@ -51,22 +53,28 @@ export const serveCommand = (): Command =>
         adminKey,
         linkSecret: process.env.SEATMETER_LINK_SECRET,
         allowPrivateWebhooks: process.env.SEATMETER_ALLOW_PRIVATE_WEBHOOKS === '1',
+        publicUrl: publicUrlEnv(),
+        trustProxy: process.env.SEATMETER_TRUST_PROXY === '1',
         rateLimitPerSecond: positiveEnv('SEATMETER_RATE_LIMIT', 5_000),
         onAlertsRaised: () => background.outbox.kick(),
         onError: reportError,
       });
       const address = await app.listen({ port, host: opts.host });
-      console.log(`seatmeter serving on ${address} (database ${opts.db})`);
+      console.log(`seatmeter serving on ${address} (database ${redactedUrl(opts.db)})`);
       console.log(`dashboard: ${address}/dashboard/ (sign in with the operator key)`);
       if (opts.demo) {
-        console.log(`operator key: ${adminKey}`);
+        // A key from the environment is the operator's secret: not printed.
+        const shownKey = configuredKey === undefined ? adminKey : '$SEATMETER_ADMIN_KEY';
+        console.log(
+          `operator key: ${configuredKey === undefined ? adminKey : 'as set in SEATMETER_ADMIN_KEY'}`,
+        );
         const secret = process.env.SEATMETER_LINK_SECRET ?? adminKey;
         if (secret) {
           // A day-long signed link to the call centre's billing page, as a vendor's backend would ask for.
           const token = signDashboardToken(secret, 'nordic-calls', Date.now() + 86_400_000);
           console.log(`nordic-calls billing page: ${address}/dashboard/orgs/nordic-calls?token=${token}`);
         }
-        console.log(`try: curl -H "Authorization: Bearer ${adminKey}" ${address}/v1/orgs/nordic-calls/usage`);
+        console.log(`try: curl -H "Authorization: Bearer ${shownKey}" ${address}/v1/orgs/nordic-calls/usage`);
       }
       const stop = async () => {
         // Finish in-flight requests, take no new ones, then release the database.
@@ -85,4 +93,14 @@ function positiveEnv(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: not a positive integer: ${raw}`);
   return n;
+}
+
+/** `SEATMETER_PUBLIC_URL`, checked: an http(s) address, or none. */
+function publicUrlEnv(): string | undefined {
+  const raw = process.env.SEATMETER_PUBLIC_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(raw)) {
+    throw new Error(`SEATMETER_PUBLIC_URL: not an http(s) URL: ${raw}`);
+  }
+  return raw;
 }
