@@ -10,6 +10,7 @@ import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
 import { closeMonth, getStatement } from '../src/usage/statements.js';
+import { getUsage } from '../src/usage/usage-service.js';
 import { BACKENDS } from './support/backends.js';
 import { makeOrg } from './support/fixtures.js';
 
@@ -886,6 +887,23 @@ for (const make of BACKENDS) {
       expect(await other.result).toEqual({ accepted: 1, duplicates: 0, late: 1 });
       expect(await store.lateEvents(org.id, '2026-08')).toBe(1);
       expect((await store.activityCounts(org.id, calendar))[9]).toBe(1);
+    }, 30_000);
+
+    it('closes a month while more batches wait for it than the database has connections', async () => {
+      const waiting: Array<Promise<{ late: number }>> = [];
+      const saved = await store.closingMonth(org.id, async (closing) => {
+        // More batches than PostgreSQL's pool has connections: each takes one and waits for the
+        // closing's lock (on SQLite they wait in memory).
+        for (let i = 0; i < 16; i++) {
+          const event = { id: `w${i}`, member: `w${i}`, source: 'calls', occurredAt: '2026-08-10T10:00:00Z' };
+          waiting.push(store.ingest(org, batch([event]), NOW));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const usage = await getUsage(closing, org, '2026-08', NOW);
+        return closing.saveStatement(org.id, '2026-08', NOW, { billable: usage.billable });
+      });
+      expect(saved.body).toEqual({ billable: { value: 0, numerator: 0, denominator: 1 } });
+      for (const result of await Promise.all(waiting)) expect(result.late).toBe(1);
     }, 30_000);
 
     it('isolates orgs: the same event and member ids in two orgs never mix', async () => {

@@ -210,6 +210,15 @@ export abstract class KyselyStore implements Store {
     }
   }
 
+  /**
+   * This store with its Kysely queries on `trx`, for work that must run inside one transaction (a
+   * closing reads the month and saves its statement under the org's lock). Its methods must not
+   * open transactions of their own.
+   */
+  protected boundTo(trx: Transaction<Database>): Store {
+    return Object.create(this, { db: { value: trx } }) as Store;
+  }
+
   async exclusively(_name: string, job: () => Promise<void>): Promise<boolean> {
     await job();
     return true;

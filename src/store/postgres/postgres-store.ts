@@ -81,10 +81,13 @@ export class PostgresStore extends KyselyStore {
     await sql`select pg_advisory_xact_lock(hashtext(${`seatmeter:closing:${orgId}`}))`.execute(trx);
   }
 
+  // The closing reads and saves on its own transaction's connection: batches waiting for the lock
+  // may hold every other connection of the pool, and a closing that needed one more would wait
+  // for them while they wait for it.
   override async closingMonth<T>(orgId: string, close: (store: Store) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
       await this.orgLock(trx, orgId);
-      return close(this);
+      return close(this.boundTo(trx));
     });
   }
 

@@ -163,9 +163,7 @@ export class SqliteStore extends KyselyStore {
    */
   override async closingMonth<T>(orgId: string, close: (store: Store) => Promise<T>): Promise<T> {
     if (this.reader === undefined) return super.closingMonth(orgId, close);
-    return super.closingMonth(orgId, () =>
-      this.db.transaction().execute((trx) => close(Object.create(this, { db: { value: trx } }) as Store)),
-    );
+    return super.closingMonth(orgId, () => this.db.transaction().execute((trx) => close(this.boundTo(trx))));
   }
 
   protected override anyOf(column: string, values: readonly string[]): Expression<SqlBool> {
