@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,9 +54,12 @@ describe('seatmeter migrate', () => {
 
   it('reports on a database file that exists only, instead of creating an empty one', async () => {
     const path = join(dir, 'absent.db');
+    const events = join(dir, 'few.ndjson');
+    writeFileSync(events, '');
     for (const args of [
       ['report', '--org', 'x', '--month', '2026-09'],
       ['close', '--org', 'x', '--month', '2026-09'],
+      ['import', '--org', 'x', events],
     ]) {
       const failed = (await seatmeter([...args, '--db', `sqlite:${path}`]).catch((e) => e)) as {
         code: number;
@@ -222,6 +225,27 @@ describe('seatmeter import and report', () => {
     writeFileSync(excel, '\uFEFFid,member,source,occurredAt\r\nx1,m1,s,2026-09-01T10:00:00Z\r\n');
     expect((await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, excel])).stdout).toContain(
       '1 accepted',
+    );
+    // A file that changes between the check and the import (here a pipe that serves a good line,
+    // then a bad one): the import stops and says so, instead of skipping what no longer passes.
+    const fifo = join(dir, 'changing.ndjson');
+    execFileSync('mkfifo', [fifo]);
+    const good = JSON.stringify({ id: 'f1', source: 's', occurredAt: '2026-09-01T10:00:00Z' });
+    const changed = JSON.stringify({ id: 'f1', source: 's', occurredAt: 'later' });
+    spawn('sh', [
+      '-c',
+      'printf "%s\\n" "$1" > "$3"; sleep 1; printf "%s\\n" "$2" > "$3"',
+      'sh',
+      good,
+      changed,
+      fifo,
+    ]);
+    const moved = (await seatmeter(['import', '--org', 'imp', '--db', `sqlite:${path}`, fifo]).catch(
+      (e) => e,
+    )) as { code: number; stderr: string };
+    expect(moved.code).toBe(1);
+    expect(moved.stderr.trim()).toBe(
+      'seatmeter: the file changed: line 1: occurredAt: must be an ISO 8601 instant with Z or an offset (the first 0 events were stored; importing again is safe)',
     );
     const bom = join(dir, 'bom.ndjson');
     writeFileSync(

@@ -377,6 +377,34 @@ describe('the dashboard in Chromium', () => {
     expect(await text(page, 'members-totals')).toBe(
       '1203 listed, 1203 billable (showing 500; sorting applies to those shown)',
     );
+    // "Show more" while a filter's first page is on its way: the next page is of the list shown,
+    // and the filter's list replaces it when it comes.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(/team=night-shift/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.selectOption('[data-testid=filter-team]', 'night-shift');
+    await page.getByRole('button', { name: 'Show 500 more' }).click();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=members] tbody tr').length === 1000,
+    );
+    expect(await text(page, 'members-totals')).toBe(
+      '1203 listed, 1203 billable (showing 1000; sorting applies to those shown)',
+    );
+    release();
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=members] tbody tr').length === 1,
+    );
+    expect(await text(page, 'members-totals')).toBe('1 listed, 1 billable');
+    await page.unroute(/team=night-shift/);
+    await page.selectOption('[data-testid=filter-team]', '');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=members] tbody tr').length === 500,
+    );
     await page.getByRole('button', { name: 'Show 500 more' }).click();
     await page.waitForFunction(
       () => document.querySelectorAll('[data-testid=members] tbody tr').length === 1000,

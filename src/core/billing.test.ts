@@ -290,7 +290,9 @@ describe('states, alerts and invites', () => {
     expect(breach(perLicense({ licenses: 18, overageUnitPrice: 3000 }), 18, 18)).toMatch(
       /Each seat above your licences is billed as overage\.$/,
     );
-    expect(breach(tiered(20), 20, 20)).toMatch(/billed at the next tier, up to 50 seats\.$/);
-    expect(breach(tiered(100), 100, 100)).toMatch(/billed at the unlimited tier\.$/);
+    expect(breach(tiered(20), 20, 20)).toMatch(/charged at the next tier, up to 50 seats\.$/);
+    expect(breach(tiered(100), 100, 100)).toMatch(/charged at the unlimited tier\.$/);
+    const finite: Plan = { ...tiered(100), tiers: TIERS.filter((t) => t.upTo !== null) };
+    expect(breach(finite, 100, 100)).toMatch(/Your plan has no tier above 100 seats\.$/);
   });
 });

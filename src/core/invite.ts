@@ -80,9 +80,10 @@ function breachCost(plan: Plan | undefined, after: number): string {
   if (plan === undefined) return 'Seats above your plan are billed at the next tier or as overage.';
   if (plan.type === 'tiered') {
     const next = chargedTier(plan, { numerator: after, denominator: 1 }).upTo;
-    return next === null
-      ? 'The month is billed at the unlimited tier.'
-      : `The month is billed at the next tier, up to ${next} seats.`;
+    if (next === null) return 'A month over your tier is charged at the unlimited tier.';
+    // The plan's last tier is finite and this is past it: there is no tier to move to.
+    if (next < after) return `Your plan has no tier above ${next} seats.`;
+    return `A month over your tier is charged at the next tier, up to ${next} seats.`;
   }
   return plan.overageUnitPrice === null
     ? 'Seats above your licences are an overage: buy more licences to cover them.'

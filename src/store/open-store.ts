@@ -17,10 +17,24 @@ export function openStore(url: string = DEFAULT_DB): Store {
     return SqliteStore.open(path);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return PostgresStore.open(url);
-  throw new Error(`unsupported database URL '${url}': use sqlite:PATH or postgres://...`);
+  throw new Error(`unsupported database URL '${redactedUrl(url)}': use sqlite:PATH or postgres://...`);
 }
 
-/** The URL with its password masked, for messages and logs: `postgres://app:***@db/seatmeter`. */
+/**
+ * The URL with its password masked, for messages and logs: `postgres://app:***@db/seatmeter`, also
+ * a `password` query parameter. A `sqlite:` path is shown as it is.
+ */
 export function redactedUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+  if (url.startsWith('sqlite:')) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
+    }
+    return parsed.toString();
+  } catch {
+    // Not a URL at all: whatever stands before an @ may be credentials.
+    return url.replace(/\/\/.*@/, '//***@');
+  }
 }

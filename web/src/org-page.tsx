@@ -235,6 +235,9 @@ type SortKey = 'id' | 'billable' | 'daysCounted' | 'status';
 /** Members the table shows at first and adds per "Show more": a page the browser draws at once. */
 const MEMBERS_PAGE = 500;
 
+/** The members shown, with the query they were asked with. */
+type ShownList = MembersList & { asked: Record<string, string | undefined> };
+
 /**
  * The licensed members: filters by team, project and source, sortable, with the CSV download (of
  * every listed member, however many pages the table has shown).
@@ -259,7 +262,7 @@ function MembersPanel({
     projects: [],
     sources: [],
   });
-  const [list, setList] = useState<MembersList | null>(null);
+  const [list, setList] = useState<ShownList | null>(null);
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'billable', dir: -1 });
   const [error, setError] = useState<string | null>(null);
   const filters = { month, team, project, source, all: all ? 'true' : undefined };
@@ -276,27 +279,28 @@ function MembersPanel({
     [session, base, month],
   );
 
-  // The first page of the list; "Show more" appends the next one, unless the filters changed
-  // meanwhile.
-  useEffect(
-    () =>
-      latest(
-        getJson<MembersList>(
-          session,
-          `${base}/usage/members${query({ ...filters, limit: String(MEMBERS_PAGE) })}`,
-        ),
-        setList,
-        (e) => setError(e.message),
-      ),
-    [session, base, month, team, project, source, all],
-  );
-  const showMore = (shown: MembersList) => {
+  // The first page of the list, kept with the filters it was asked with: "Show more" asks for the
+  // next page with those same filters, and appends it only to that same list (a filter changed
+  // meanwhile replaces the list when its own first page arrives).
+  useEffect(() => {
+    const asked = { ...filters, limit: String(MEMBERS_PAGE) };
+    return latest(
+      getJson<MembersList>(session, `${base}/usage/members${query(asked)}`),
+      (page) => setList({ ...page, asked }),
+      (e) => setError(e.message),
+    );
+  }, [session, base, month, team, project, source, all]);
+  const showMore = (shown: ShownList) => {
     if (shown.nextCursor === null) return;
-    const next = query({ ...filters, limit: String(MEMBERS_PAGE), cursor: shown.nextCursor });
-    getJson<MembersList>(session, `${base}/usage/members${next}`).then(
+    getJson<MembersList>(
+      session,
+      `${base}/usage/members${query({ ...shown.asked, cursor: shown.nextCursor })}`,
+    ).then(
       (page) =>
         setList((current) =>
-          current === shown ? { ...page, members: [...shown.members, ...page.members] } : current,
+          current === shown
+            ? { ...page, members: [...shown.members, ...page.members], asked: shown.asked }
+            : current,
         ),
       (e: Error) => setError(e.message),
     );

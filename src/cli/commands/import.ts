@@ -106,7 +106,7 @@ function issuesLine(issues: FieldIssue[]): string {
   const sorted = [...issues].sort((a, b) => lineOf(a) - lineOf(b));
   const shown = sorted.slice(0, 3).map((i) => `${i.field}: ${i.message}`);
   const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : '';
-  return `nothing imported: ${shown.join('; ')}${more}`;
+  return `${shown.join('; ')}${more}`;
 }
 
 /**
@@ -151,13 +151,16 @@ export const importCommand = (): Command =>
           checking?.update(Math.min(size, checked.bytes), { events: seen });
         }
         checking?.stop();
-        if (issues.length > 0) throw new ValidationError(issues, issuesLine(issues));
+        if (issues.length > 0) throw new ValidationError(issues, `nothing imported: ${issuesLine(issues)}`);
 
         const importing = bar('importing');
         importing?.start(size, 0, { events: 0 });
         seen = 0;
         try {
-          for await (const { events, bytes } of checkedBatches(file, format, now)) {
+          for await (const { events, issues: changed, bytes } of checkedBatches(file, format, now)) {
+            // The file changed since it was checked: stop rather than skip what no longer passes.
+            if (changed.length > 0)
+              throw new ValidationError(changed, `the file changed: ${issuesLine(changed)}`);
             const r = await store.ingest(org, events, now);
             totals.accepted += r.accepted;
             totals.duplicates += r.duplicates;

@@ -95,12 +95,17 @@ function positiveEnv(name: string, fallback: number): number {
   return n;
 }
 
-/** `SEATMETER_PUBLIC_URL`, checked: an http(s) address, or none. */
+/**
+ * `SEATMETER_PUBLIC_URL`, checked: an http(s) origin (scheme, host, port), or none. A path is
+ * refused: the dashboard is served from `/dashboard/` and reads `/v1/` at the origin's root.
+ */
 function publicUrlEnv(): string | undefined {
   const raw = process.env.SEATMETER_PUBLIC_URL;
   if (raw === undefined || raw === '') return undefined;
-  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(raw)) {
-    throw new Error(`SEATMETER_PUBLIC_URL: not an http(s) URL: ${raw}`);
+  if (!/^https?:\/\/[^/?#\s]+\/?$/.test(raw)) {
+    throw new Error(
+      `SEATMETER_PUBLIC_URL: not an http(s) origin such as https://billing.example.com: ${raw}`,
+    );
   }
   return raw;
 }
