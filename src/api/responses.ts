@@ -171,7 +171,9 @@ export const membersAnswer = z
       .describe('every team, project and source of the whole list'),
     nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last'),
   })
-  .describe('who counted in the month');
+  .describe(
+    'who counted in the month; with Accept: text/csv or format=csv, every listed member as a CSV row (text/csv) instead',
+  );
 
 const memberCounts = { members: z.number().int(), billable: z.number().int() };
 export const projectsAnswer = z
