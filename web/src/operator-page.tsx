@@ -3,16 +3,13 @@ import { ApiError, getJson, type OrgListEntry, type Session } from './api.js';
 import { figure, planText, STATE_RANK, STATE_TEXT } from './format.js';
 import { ErrorBox } from './org-page.js';
 
-/** Billable / allowance, shown per org (no allowance: none). */
-const ratio = (o: OrgListEntry) =>
-  o.usage.allowance === null || o.usage.allowance === 0 ? -1 : o.usage.billable.value / o.usage.allowance;
-
 /**
- * Projected / allowance, for ordering orgs in the same state: the state comes from the projection,
- * so an org over by forecast ranks by how far over it will be (no allowance sorts last).
+ * A figure of the org's usage against its allowance (-1 without one): billable is shown per org;
+ * projected orders orgs in the same state, since the state comes from the projection (an org over
+ * by forecast ranks by how far over it will be).
  */
-const projectedRatio = (o: OrgListEntry) =>
-  o.usage.allowance === null || o.usage.allowance === 0 ? -1 : o.usage.projected.value / o.usage.allowance;
+const perAllowance = (o: OrgListEntry, which: 'billable' | 'projected') =>
+  o.usage.allowance === null || o.usage.allowance === 0 ? -1 : o.usage[which].value / o.usage.allowance;
 
 /** The operator's overview: every org with billable against allowance, worst first. */
 export function OperatorPage({
@@ -33,7 +30,7 @@ export function OperatorPage({
           [...r.orgs].sort(
             (a, b) =>
               STATE_RANK[a.usage.state] - STATE_RANK[b.usage.state] ||
-              projectedRatio(b) - projectedRatio(a) ||
+              perAllowance(b, 'projected') - perAllowance(a, 'projected') ||
               (a.id < b.id ? -1 : 1),
           ),
         ),
@@ -78,7 +75,7 @@ export function OperatorPage({
             </thead>
             <tbody>
               {orgs.map((o) => {
-                const share = ratio(o);
+                const share = perAllowance(o, 'billable');
                 return (
                   <tr key={o.id} data-org={o.id}>
                     <td>
