@@ -80,6 +80,46 @@ for (const [name, open] of databases) {
       }
     }, 120_000);
 
+    it('keeps the event ids stored before 013-event-ranges: re-sent ones stay duplicates', async () => {
+      const { url, kysely } = await open('ranges');
+      const { error } = await new Migrator({ db: kysely, provider: migrationProvider }).migrateTo(
+        '012-late-activity',
+      );
+      expect(error).toBeUndefined();
+      for (const [orgId, id] of [
+        ['acme', 'n1'],
+        ['acme', 'n3'],
+        ['acme', 'n9'],
+        ['other', 'n5'],
+      ]) {
+        await sql`insert into events (org_id, event_id) values (${orgId}, ${id})`.execute(kysely);
+      }
+      await kysely.destroy();
+
+      const store = openStore(url);
+      try {
+        await store.migrate();
+        const org = await store.createOrg(makeOrg(), NOW);
+        const ingest = async (ids: string[]) => {
+          const valid = validateBatch(
+            ids.map((id) => ({ id, member: 'ann', source: 'calls', occurredAt: '2026-09-15T09:00:00Z' })),
+            NOW,
+          );
+          if (!valid.ok) throw new Error('invalid batch');
+          return store.ingest(org, valid.events, NOW);
+        };
+        // n2 and n5 lie among the old ids, n10 beyond them; n5 was another org's.
+        expect(await ingest(['n3', 'n2', 'n10', 'n5'])).toEqual({ accepted: 3, duplicates: 1, late: 0 });
+        expect(await ingest(['n9', 'n2', 'n11', 'n1', 'n10'])).toEqual({
+          accepted: 1,
+          duplicates: 4,
+          late: 0,
+        });
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
+
     it('builds the status deltas of histories stored before 009-status-day-deltas', async () => {
       const { url, kysely } = await open('deltas');
       const { error } = await new Migrator({ db: kysely, provider: migrationProvider }).migrateTo(

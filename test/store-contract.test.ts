@@ -13,6 +13,7 @@ import { closeMonth, getStatement } from '../src/usage/statements.js';
 import { getUsage } from '../src/usage/usage-service.js';
 import { BACKENDS } from './support/backends.js';
 import { makeOrg } from './support/fixtures.js';
+import { expectedCounts, idBatchesArb } from './support/id-batches.js';
 
 /**
  * The storage contract, written once and run against every backend: embedded SQLite on a real file
@@ -190,6 +191,27 @@ for (const make of BACKENDS) {
       expect(counts.slice(0, 3)).toEqual([1, 1, 0]);
       expect(await store.activeAndInvited('acme')).toBe(2);
     });
+
+    it('dedupes ids whether batches come in increasing runs, re-sent, shuffled or overlapping', async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(idBatchesArb, async (batches) => {
+          const o = await store.createOrg(acme({ id: `ids-${run++}` }), NOW);
+          const answers = [];
+          for (const ids of batches) {
+            const events = ids.map((id) => ({
+              id,
+              member: 'ann',
+              source: 'calls',
+              occurredAt: '2026-09-02T10:00:00Z',
+            }));
+            answers.push(await store.ingest(o, batch(events), NOW));
+          }
+          expect(answers).toEqual(expectedCounts(batches));
+        }),
+        { numRuns: 60 },
+      );
+    }, 120_000);
 
     it('resolves aliases, gives source-less events to a shared member and leaves out the deactivated', async () => {
       await curtisAlias4711();

@@ -49,6 +49,8 @@ export interface Database {
   };
   /** Each org's event ids, for deduplication (migration 008). */
   events: { org_id: string; event_id: string };
+  /** SQLite only: ranges of each org's event ids, runs of them stored whole (migration 013). */
+  event_ranges: { org_id: string; lo: string; hi: string; ids: string | null };
   /** Per local day, the change of the `status` presence count from the day before (migration 009). */
   status_day_deltas: { org_id: string; day: number; delta: number };
   activity_days: { org_id: string; day: number; member_id: string; source: string; events: number };

@@ -11,6 +11,7 @@ import { statusDayDeltas } from './009-status-day-deltas.js';
 import { daysByKey } from './010-days-by-key.js';
 import { statusDue } from './011-status-due.js';
 import { lateActivity } from './012-late-activity.js';
+import { eventRanges } from './013-event-ranges.js';
 
 /** Every migration, in order. Names are permanent once released: add, never rename. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-days-by-key': daysByKey,
   '011-status-due': statusDue,
   '012-late-activity': lateActivity,
+  '013-event-ranges': eventRanges,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -15,6 +15,7 @@ import {
 import type { MonthCalendar } from '../../core/calendar.js';
 import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
+import { beyondAscii, compareText, type IdRange, idRange } from '../id-ranges.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
 import type { Store } from '../store.js';
@@ -74,6 +75,11 @@ export class SqliteStore extends KyselyStore {
     | {
         insertEventIds: SQLite.Statement;
         insertEventIdsNaming: SQLite.Statement;
+        rangeBelow: SQLite.Statement;
+        rangesBelow: SQLite.Statement;
+        insertRange: SQLite.Statement;
+        unfoldRun: SQLite.Statement;
+        deleteRange: SQLite.Statement;
         upsertActivity: SQLite.Statement;
         insertMemberDays: SQLite.Statement;
         daySeats: SQLite.Statement;
@@ -116,6 +122,23 @@ export class SqliteStore extends KyselyStore {
     this.statements ??= {
       insertEventIds: this.database.prepare(insertEventIds),
       insertEventIdsNaming: this.database.prepare(`${insertEventIds} RETURNING event_id`).pluck(),
+      // The ranges are disjoint: the one with the greatest start at or below a batch's greatest
+      // key is the only one that can overlap the batch without all others ending below it.
+      rangeBelow: this.database
+        .prepare('SELECT hi >= ? FROM event_ranges WHERE org_id = ? AND lo <= ? ORDER BY lo DESC LIMIT 1')
+        .pluck(),
+      rangesBelow: this.database.prepare(
+        `SELECT rowid AS id, lo, hi, hi >= ? AS overlaps FROM event_ranges
+         WHERE org_id = ? AND lo <= ? ORDER BY lo DESC`,
+      ),
+      insertRange: this.database.prepare(
+        'INSERT INTO event_ranges (org_id, lo, hi, ids) VALUES (?, ?, ?, ?)',
+      ),
+      unfoldRun: this.database.prepare(
+        `INSERT OR IGNORE INTO events (org_id, event_id)
+         SELECT r.org_id, j.value FROM event_ranges r, json_each(r.ids) j WHERE r.rowid = ?`,
+      ),
+      deleteRange: this.database.prepare('DELETE FROM event_ranges WHERE rowid = ?'),
       upsertActivity: this.database.prepare(
         `INSERT INTO activity_days (org_id, day, member_id, source, events)
          SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
@@ -173,10 +196,20 @@ export class SqliteStore extends KyselyStore {
   // The hot path, hand-tuned: prepared statements run synchronously on the connection that holds
   // Kysely's open transaction (SQLite has one connection here), so they commit or roll back with it.
   protected override async insertEvents(_trx: Transaction<Database>, orgId: string, ids: readonly string[]) {
-    const { insertEventIds, insertEventIdsNaming } = this.prepared;
+    if (ids.length === 0) return undefined;
+    const { rangeBelow, insertRange, insertEventIds, insertEventIdsNaming } = this.prepared;
     const list = JSON.stringify(ids);
-    // Usually every id is new and none repeats, and counting the rows written says so. Otherwise
-    // the insert is undone and made again, naming the ids it writes.
+    // Usually the batch's ids are new, none repeats and they lie beyond every earlier batch's:
+    // they are stored as one run, one row (migration 013).
+    const range = idRange(ids, !beyondAscii(list));
+    if (range.distinct && rangeBelow.get(range.lo, orgId, range.hi) !== 1) {
+      insertRange.run(orgId, range.lo, range.hi, list);
+      return undefined;
+    }
+    this.unfoldRanges(orgId, range);
+    // The ids go to `events`, checked there one by one. When counting the rows written says every
+    // id was new and none repeated, that is all; otherwise the insert is undone and made again,
+    // naming the ids it writes.
     this.database.exec('SAVEPOINT event_ids');
     try {
       if (insertEventIds.run(orgId, list).changes === ids.length) return undefined;
@@ -186,6 +219,32 @@ export class SqliteStore extends KyselyStore {
     } finally {
       this.database.exec('RELEASE event_ids');
     }
+  }
+
+  /**
+   * Before a batch's ids go to `events`: the runs its range overlaps move their ids there, and
+   * one range without ids takes the place of the batch's and every range it overlaps.
+   */
+  private unfoldRanges(orgId: string, range: IdRange): void {
+    const { rangesBelow, unfoldRun, deleteRange, insertRange } = this.prepared;
+    const overlapping: Array<{ id: number; lo: string; hi: string }> = [];
+    for (const r of rangesBelow.iterate(range.lo, orgId, range.hi) as Iterable<{
+      id: number;
+      lo: string;
+      hi: string;
+      overlaps: number;
+    }>) {
+      if (r.overlaps !== 1) break;
+      overlapping.push(r);
+    }
+    let { lo, hi } = range;
+    for (const r of overlapping) {
+      unfoldRun.run(r.id);
+      deleteRange.run(r.id);
+      if (compareText(r.lo, lo) < 0) lo = r.lo;
+      if (compareText(r.hi, hi) > 0) hi = r.hi;
+    }
+    insertRange.run(orgId, lo, hi, null);
   }
 
   protected override async addActivity(_trx: Transaction<Database>, rows: Database['activity_days'][]) {

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { beyondAscii, compareText, idKey, idRange } from './id-ranges.js';
+
+/** What SQLite compares: the UTF-8 bytes. */
+const byBytes = (a: string, b: string) => Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+
+/** Well-formed ids of every kind: ASCII, and any code point (surrogate pairs, U+E000 to U+FFFF). */
+const idArb = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 8 }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }),
+  fc.nat({ max: 100_000 }).map((n) => `e${n}`),
+);
+
+describe('event id ranges', () => {
+  it('compares text as SQLite does, by UTF-8 bytes', () => {
+    fc.assert(
+      fc.property(idArb, idArb, (a, b) => {
+        expect(Math.sign(compareText(a, b))).toBe(byBytes(a, b));
+      }),
+    );
+    // A surrogate pair (U+1D7D8) comes after U+FF10 in UTF-8, before it in UTF-16 units.
+    expect(compareText('\u{1D7D8}', '\uFF10')).toBeGreaterThan(0);
+    expect('\u{1D7D8}' < '\uFF10').toBe(true);
+  });
+
+  it('orders ids shorter first, then as text, so numbered ids keep their order', () => {
+    const numbered = ['e9', 'e10', 'e99', 'e100', 'e1000'];
+    const keys = numbered.map((id) => idKey(id));
+    expect([...keys].sort(byBytes)).toEqual(keys);
+    expect(idKey('é')).toBe('002é');
+    fc.assert(
+      fc.property(idArb, idArb, (a, b) => {
+        const bytes = Buffer.byteLength(a) - Buffer.byteLength(b);
+        expect(Math.sign(compareText(idKey(a), idKey(b)))).toBe(
+          bytes !== 0 ? Math.sign(bytes) : byBytes(a, b),
+        );
+      }),
+    );
+  });
+
+  it('finds the least and greatest key of a batch and whether an id repeats', () => {
+    const batchArb = fc.oneof(
+      fc.array(idArb, { minLength: 1, maxLength: 30 }),
+      // Increasing numbered ids, as a call system sends them.
+      fc
+        .tuple(fc.nat({ max: 1_000_000 }), fc.integer({ min: 1, max: 30 }))
+        .map(([from, n]) => Array.from({ length: n }, (_, i) => `${from + i}`)),
+    );
+    fc.assert(
+      fc.property(batchArb, (ids) => {
+        const keys = ids.map((id) => idKey(id)).sort(byBytes);
+        const range = idRange(ids, !beyondAscii(JSON.stringify(ids)));
+        expect(range).toEqual({
+          lo: keys[0],
+          hi: keys.at(-1),
+          distinct: new Set(ids).size === ids.length,
+        });
+      }),
+    );
+    expect(idRange(['7', '8', '9', '10'], true)).toEqual({ lo: '0017', hi: '00210', distinct: true });
+    expect(idRange(['b', 'a', 'b'], true)).toMatchObject({ lo: '001a', hi: '001b', distinct: false });
+  });
+
+  it('tells a batch beyond ASCII from its JSON', () => {
+    expect(beyondAscii(JSON.stringify(['a', 'b\u0000', '"\\']))).toBe(false);
+    expect(beyondAscii(JSON.stringify(['a', 'café']))).toBe(true);
+    expect(beyondAscii(JSON.stringify(['\u{1F600}']))).toBe(true);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Where a batch's event ids lie, for storing them as one run (SQLite's `event_ranges`).
+ *
+ * Ids are ordered by their key: the id's length in UTF-8 bytes, in three digits, then the id. Keys
+ * compare as SQLite compares text (UTF-8 bytes, code point order), so shorter ids come first and
+ * ids of one length sort as text: `e9` before `e10`, `99` before `100`. Ids that a call or sales
+ * system numbers as it goes, padded or not, then arrive in increasing order, and a batch's ids lie
+ * in a range no earlier batch touches.
+ */
+
+/** The range of one batch's ids, as keys; `distinct` when no id repeats in it. */
+export interface IdRange {
+  readonly lo: string;
+  readonly hi: string;
+  readonly distinct: boolean;
+}
+
+/** The ordering key of an id (at most 600 bytes: ids are at most 200 UTF-16 units). */
+export function idKey(id: string, bytes: number = Buffer.byteLength(id)): string {
+  return `${bytes < 10 ? '00' : bytes < 100 ? '0' : ''}${bytes}${id}`;
+}
+
+/**
+ * Text in code point order, which is the order of its UTF-8 bytes and SQLite's. JavaScript's `<`
+ * compares UTF-16 units, which puts characters above U+FFFF (surrogate pairs) before U+E000 to
+ * U+FFFF: this moves surrogates above them.
+ */
+export function compareText(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codeUnitRank(x) - codeUnitRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codeUnitRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
+}
+
+/** True when `list`, the batch's ids as JSON, holds a character beyond ASCII. */
+export const beyondAscii = (list: string): boolean => /[\u0080-\uffff]/.test(list);
+
+/**
+ * The range of a non-empty batch's ids. `ascii` says every id is ASCII (one test of the batch's
+ * JSON, `beyondAscii`): a UTF-16 length is then the byte length and `<` the byte order, and no
+ * key is built per id. Ids in increasing order cannot repeat; others are checked with a set.
+ */
+export function idRange(ids: readonly string[], ascii: boolean): IdRange {
+  if (!ascii) return keyRange(ids.map((id) => idKey(id)));
+  let lo = ids[0] as string;
+  let hi = lo;
+  let increasing = true;
+  for (let i = 1; i < ids.length; i++) {
+    const id = ids[i] as string;
+    if (id.length < lo.length || (id.length === lo.length && id < lo)) lo = id;
+    if (id.length > hi.length || (id.length === hi.length && id > hi)) hi = id;
+    else increasing = false;
+  }
+  return {
+    lo: idKey(lo, lo.length),
+    hi: idKey(hi, hi.length),
+    distinct: increasing || new Set(ids).size === ids.length,
+  };
+}
+
+function keyRange(keys: readonly string[]): IdRange {
+  let lo = keys[0] as string;
+  let hi = lo;
+  let increasing = true;
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (compareText(key, lo) < 0) lo = key;
+    if (compareText(key, hi) > 0) hi = key;
+    else increasing = false;
+  }
+  return { lo, hi, distinct: increasing || new Set(keys).size === keys.length };
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateBatch } from '../src/ingest/validate-batch.js';
+import { compareText, idKey } from '../src/store/id-ranges.js';
+import { openStore } from '../src/store/open-store.js';
+import type { Store } from '../src/store/store.js';
+import { makeOrg } from './support/fixtures.js';
+import { expectedCounts, idBatchesArb } from './support/id-batches.js';
+
+/** How SQLite keeps event ids (migration 013): runs of a batch's ids, and ranges of `events` rows. */
+const NOW = Date.parse('2026-09-15T10:00:00Z');
+const dir = mkdtempSync(join(tmpdir(), 'seatmeter-ranges-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const events = (ids: readonly string[]) => {
+  const valid = validateBatch(
+    ids.map((id) => ({ id, member: 'ann', source: 'calls', occurredAt: '2026-09-02T10:00:00Z' })),
+    NOW,
+  );
+  if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
+  return valid.events;
+};
+const numbered = (from: number, n: number) => Array.from({ length: n }, (_, i) => `${from + i}`);
+
+interface Range {
+  lo: string;
+  hi: string;
+  ids: string | null;
+}
+
+/** Opens a store on a new file, and a second connection that reads its tables. */
+async function open(name: string): Promise<{ store: Store; db: SQLite.Database }> {
+  const path = join(dir, `${name}.db`);
+  const store = openStore(`sqlite:${path}`);
+  await store.migrate();
+  return { store, db: new SQLite(path, { readonly: true }) };
+}
+
+const rangesOf = (db: SQLite.Database, orgId: string) =>
+  db.prepare('SELECT lo, hi, ids FROM event_ranges WHERE org_id = ? ORDER BY lo').all(orgId) as Range[];
+const rowsOf = (db: SQLite.Database, orgId: string) =>
+  db.prepare('SELECT event_id FROM events WHERE org_id = ?').pluck().all(orgId) as string[];
+
+/** The ranges are disjoint, and every stored id lies in exactly one: its run's, or a range without ids. */
+function expectWellFormed(db: SQLite.Database, orgId: string, stored: ReadonlySet<string>) {
+  const ranges = rangesOf(db, orgId).sort((a, b) => compareText(a.lo, b.lo));
+  const within = (id: string) =>
+    ranges.filter((r) => compareText(r.lo, idKey(id)) <= 0 && compareText(idKey(id), r.hi) <= 0);
+  ranges.forEach((r, i) => {
+    expect(compareText(r.lo, r.hi)).toBeLessThanOrEqual(0);
+    if (i > 0) expect(compareText((ranges[i - 1] as Range).hi, r.lo)).toBeLessThan(0);
+  });
+  const found: string[] = [];
+  for (const r of ranges) {
+    for (const id of r.ids === null ? [] : (JSON.parse(r.ids) as string[])) {
+      expect(within(id)).toEqual([r]);
+      found.push(id);
+    }
+  }
+  for (const id of rowsOf(db, orgId)) {
+    expect(within(id).map((r) => r.ids)).toEqual([null]);
+    found.push(id);
+  }
+  expect(found.sort()).toEqual([...stored].sort());
+}
+
+describe('event id ranges on SQLite', () => {
+  it('stores increasing batches as runs; a re-sent one moves its run to events rows, and runs go on after it', async () => {
+    const { store, db } = await open('runs');
+    try {
+      const org = await store.createOrg(makeOrg(), NOW);
+      // 95 to 104: ids grow a digit inside the second batch.
+      for (const from of [0, 95, 105, 200]) {
+        expect(await store.ingest(org, events(numbered(from, from === 0 ? 95 : 10)), NOW)).toMatchObject({
+          accepted: from === 0 ? 95 : 10,
+          duplicates: 0,
+        });
+      }
+      expect(rangesOf(db, 'acme').map((r) => [r.lo, r.hi, r.ids !== null])).toEqual([
+        ['0010', '00294', true],
+        ['00295', '003104', true],
+        ['003105', '003114', true],
+        ['003200', '003209', true],
+      ]);
+      expect(rowsOf(db, 'acme')).toEqual([]);
+
+      // Re-sent, with one new id: only the run it overlaps becomes rows.
+      expect(await store.ingest(org, events([...numbered(105, 10), '115']), NOW)).toMatchObject({
+        accepted: 1,
+        duplicates: 10,
+      });
+      expect(rowsOf(db, 'acme').sort(byNumber)).toEqual(numbered(105, 11));
+      expect(await store.ingest(org, events(numbered(300, 5)), NOW)).toMatchObject({ accepted: 5 });
+      expect(rangesOf(db, 'acme').map((r) => [r.lo, r.hi, r.ids !== null])).toEqual([
+        ['0010', '00294', true],
+        ['00295', '003104', true],
+        ['003105', '003115', false],
+        ['003200', '003209', true],
+        ['003300', '003304', true],
+      ]);
+      expectWellFormed(db, 'acme', new Set([...numbered(0, 116), ...numbered(200, 10), ...numbered(300, 5)]));
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('keeps the ranges disjoint and every id in exactly one, whatever the batches', async () => {
+    const { store, db } = await open('property');
+    let run = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(idBatchesArb, async (batches) => {
+          const org = await store.createOrg(makeOrg({ id: `p${run++}` }), NOW);
+          const answers = [];
+          for (const ids of batches) answers.push(await store.ingest(org, events(ids), NOW));
+          expect(answers).toEqual(expectedCounts(batches));
+          expectWellFormed(db, org.id, new Set(batches.flat()));
+        }),
+        { numRuns: 80 },
+      );
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+});
+
+function byNumber(a: string, b: string) {
+  return Number(a) - Number(b);
+}
