@@ -80,29 +80,69 @@ describe('event id ranges on SQLite', () => {
           duplicates: 0,
         });
       }
+      // A run holds ids of one length.
       expect(rangesOf(db, 'acme').map((r) => [r.lo, r.hi, r.ids !== null])).toEqual([
-        ['0010', '00294', true],
-        ['00295', '003104', true],
+        ['0010', '0019', true],
+        ['00210', '00294', true],
+        ['00295', '00299', true],
+        ['003100', '003104', true],
         ['003105', '003114', true],
         ['003200', '003209', true],
       ]);
       expect(rowsOf(db, 'acme')).toEqual([]);
 
-      // Re-sent, with one new id: only the run it overlaps becomes rows.
-      expect(await store.ingest(org, events([...numbered(105, 10), '115']), NOW)).toMatchObject({
-        accepted: 1,
+      // Re-sent, with new ids either side of the runs: only the run that holds re-sent ids
+      // becomes rows, the runs between stay, and the new ids are runs of their gaps.
+      expect(
+        await store.ingest(org, events(['150', ...numbered(105, 10), '115', '9000']), NOW),
+      ).toMatchObject({
+        accepted: 3,
         duplicates: 10,
       });
-      expect(rowsOf(db, 'acme').sort(byNumber)).toEqual(numbered(105, 11));
+      expect(rowsOf(db, 'acme').sort(byNumber)).toEqual(numbered(105, 10));
       expect(await store.ingest(org, events(numbered(300, 5)), NOW)).toMatchObject({ accepted: 5 });
       expect(rangesOf(db, 'acme').map((r) => [r.lo, r.hi, r.ids !== null])).toEqual([
-        ['0010', '00294', true],
-        ['00295', '003104', true],
-        ['003105', '003115', false],
+        ['0010', '0019', true],
+        ['00210', '00294', true],
+        ['00295', '00299', true],
+        ['003100', '003104', true],
+        ['003105', '003114', false],
+        ['003115', '003150', true],
         ['003200', '003209', true],
         ['003300', '003304', true],
+        ['0049000', '0049000', true],
       ]);
-      expectWellFormed(db, 'acme', new Set([...numbered(0, 116), ...numbered(200, 10), ...numbered(300, 5)]));
+      expectWellFormed(
+        db,
+        'acme',
+        new Set(['150', '9000', ...numbered(0, 116), ...numbered(200, 10), ...numbered(300, 5)]),
+      );
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('moves no run for a batch whose ids lie far apart, and keeps storing runs between them', async () => {
+    const { store, db } = await open('apart');
+    try {
+      const org = await store.createOrg(makeOrg(), NOW);
+      for (let from = 1000; from < 2000; from += 100)
+        await store.ingest(org, events(numbered(from, 100)), NOW);
+      // One id before every run and one after: before, every run between them became rows.
+      expect(await store.ingest(org, events(['999', '2000', 'x'.repeat(200)]), NOW)).toMatchObject({
+        accepted: 3,
+      });
+      expect(rowsOf(db, 'acme')).toEqual([]);
+      expect(await store.ingest(org, events(numbered(2001, 100)), NOW)).toMatchObject({ accepted: 100 });
+      expect(await store.ingest(org, events(['1500', '2050', '2101']), NOW)).toMatchObject({
+        accepted: 1,
+        duplicates: 2,
+      });
+      // Only the two runs that hold re-sent ids became rows.
+      expect(rowsOf(db, 'acme')).toHaveLength(200);
+      expect(rangesOf(db, 'acme').filter((r) => r.ids !== null)).toHaveLength(13);
+      expectWellFormed(db, 'acme', new Set(['999', 'x'.repeat(200), ...numbered(1000, 1102)]));
     } finally {
       db.close();
       await store.close();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { beyondAscii, compareText, idKey, idRange } from './id-ranges.js';
+import { beyondAscii, compareText, idKey, idRange, place, type StoredRange } from './id-ranges.js';
 
 /** What SQLite compares: the UTF-8 bytes. */
 const byBytes = (a: string, b: string) => Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -66,5 +66,46 @@ describe('event id ranges', () => {
     expect(beyondAscii(JSON.stringify(['a', 'b\u0000', '"\\']))).toBe(false);
     expect(beyondAscii(JSON.stringify(['a', 'café']))).toBe(true);
     expect(beyondAscii(JSON.stringify(['\u{1F600}']))).toBe(true);
+  });
+
+  it('places ids in the stored ranges that hold them, and the rest as one run per gap and length', () => {
+    const byKey = (a: string, b: string) => compareText(idKey(a), idKey(b));
+    const arb = fc.record({
+      // Stored ranges: disjoint, from sorted distinct bounds taken two by two.
+      bounds: fc.uniqueArray(idArb, { maxLength: 12 }),
+      ids: fc.array(idArb, { minLength: 1, maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ bounds, ids }) => {
+        const sorted = [...bounds].sort(byKey).map((id) => idKey(id));
+        const ranges: StoredRange[] = [];
+        for (let i = 0; i + 1 < sorted.length; i += 2)
+          ranges.push({ lo: sorted[i] as string, hi: sorted[i + 1] as string });
+        // Where each id lies: inside a range (its index), or in the gap before range g (-1 - g).
+        const slot = (id: string) => {
+          const key = idKey(id);
+          const inside = ranges.findIndex((r) => compareText(r.lo, key) <= 0 && compareText(key, r.hi) <= 0);
+          return inside >= 0 ? inside : -1 - ranges.filter((r) => compareText(r.hi, key) < 0).length;
+        };
+        const placed = place(ids, ranges, !beyondAscii(JSON.stringify(ids)));
+        const inside = ids.filter((id) => slot(id) >= 0);
+        expect([...placed.inRanges].sort()).toEqual([...inside].sort());
+        expect([...placed.hit].sort()).toEqual([...new Set(inside.map(slot))].sort());
+        // One run per gap and id length, in key order.
+        const gaps = new Map<string, Set<string>>();
+        const gapOf = (id: string) => `${-slot(id)}`.padStart(3, '0') + idKey(id).slice(0, 3);
+        for (const id of ids.filter((i) => slot(i) < 0))
+          gaps.set(gapOf(id), (gaps.get(gapOf(id)) ?? new Set()).add(id));
+        const expected = [...gaps.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([, set]) => {
+            const run = [...set].sort(byKey);
+            return { lo: idKey(run[0] as string), hi: idKey(run.at(-1) as string), ids: run };
+          });
+        expect(placed.runs).toEqual(expected);
+        const gapIds = ids.filter((id) => slot(id) < 0);
+        expect(placed.repeats).toBe(new Set(gapIds).size !== gapIds.length);
+      }),
+    );
   });
 });

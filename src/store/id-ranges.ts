@@ -15,7 +15,10 @@ export interface IdRange {
   readonly distinct: boolean;
 }
 
-/** The ordering key of an id (at most 600 bytes: ids are at most 200 UTF-16 units). */
+/**
+ * The ordering key of an id. Three digits hold any id: ids are at most 200 UTF-16 units, 600 UTF-8
+ * bytes (`idRange`'s ASCII shortcut orders by length, then text, which is key order only so).
+ */
 export function idKey(id: string, bytes: number = Buffer.byteLength(id)): string {
   return `${bytes < 10 ? '00' : bytes < 100 ? '0' : ''}${bytes}${id}`;
 }
@@ -77,4 +80,76 @@ function keyRange(keys: readonly string[]): IdRange {
     else increasing = false;
   }
   return { lo, hi, distinct: increasing || new Set(keys).size === keys.length };
+}
+
+/**
+ * Whether two keys are of ids of one length. A run holds ids of one length only: an id far longer
+ * than its batch's others (a stray, or ids of another system) would otherwise stretch the run over
+ * every id of the lengths between, and the ids sent later would land inside it.
+ */
+export const sameLength = (a: string, b: string): boolean => a.startsWith(b.slice(0, 3));
+
+/** A stored range's keys. */
+export interface StoredRange {
+  readonly lo: string;
+  readonly hi: string;
+}
+
+/** Where a batch's ids go, from `place`. */
+export interface Placement {
+  /** New runs: the distinct ids of one length that lie in one gap between stored ranges, in key order. */
+  readonly runs: Array<{ lo: string; hi: string; ids: string[] }>;
+  /** The ids that lie in stored ranges (repeats kept): they go to `events` rows, checked there. */
+  readonly inRanges: string[];
+  /** The stored ranges (indexes into `ranges`) that hold some of `inRanges`: a run among them moves its ids to rows. */
+  readonly hit: number[];
+  /** Whether an id that lies in a gap repeats in the batch. */
+  readonly repeats: boolean;
+}
+
+/**
+ * Places a batch's ids among the stored ranges that its own range meets (`ranges`, disjoint, in
+ * key order). Ids in a gap between stored ranges are new: each gap's become one run per id length,
+ * disjoint from everything stored. Ids inside a stored range may be known: they go to rows, checked there, and a
+ * run that holds some of them moves its ids to rows too. Ranges that hold none of the batch's ids
+ * stay as they are: an old id re-sent beside new ones moves one run, not every run between them.
+ */
+export function place(ids: readonly string[], ranges: readonly StoredRange[], ascii: boolean): Placement {
+  const keyed = ids.map((id) => [ascii ? idKey(id, id.length) : idKey(id), id] as const);
+  keyed.sort(ascii ? ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0) : ([a], [b]) => compareText(a, b));
+  const runs: Placement['runs'] = [];
+  const inRanges: string[] = [];
+  const hit = new Set<number>();
+  let repeats = false;
+  let r = 0;
+  // The gap being gathered: the index of the stored range after it, and its ids.
+  let gapBefore = -1;
+  let gap: string[] = [];
+  let gapLo = '';
+  let gapHi = '';
+  const closeGap = () => {
+    if (gap.length > 0) runs.push({ lo: gapLo, hi: gapHi, ids: gap });
+    gap = [];
+  };
+  for (const [key, id] of keyed) {
+    while (r < ranges.length && compareText((ranges[r] as StoredRange).hi, key) < 0) r++;
+    const range = ranges[r];
+    if (range !== undefined && compareText(range.lo, key) <= 0) {
+      inRanges.push(id);
+      hit.add(r);
+    } else if (r !== gapBefore || !sameLength(key, gapLo)) {
+      closeGap();
+      gapBefore = r;
+      gap.push(id);
+      gapLo = key;
+      gapHi = key;
+    } else if (key === gapHi) {
+      repeats = true;
+    } else {
+      gap.push(id);
+      gapHi = key;
+    }
+  }
+  closeGap();
+  return { runs, inRanges, hit: [...hit], repeats };
 }

@@ -15,7 +15,15 @@ import {
 import type { MonthCalendar } from '../../core/calendar.js';
 import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
-import { beyondAscii, compareText, type IdRange, idRange } from '../id-ranges.js';
+import {
+  beyondAscii,
+  compareText,
+  type IdRange,
+  idRange,
+  place,
+  type StoredRange,
+  sameLength,
+} from '../id-ranges.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
 import type { Store } from '../store.js';
@@ -76,10 +84,11 @@ export class SqliteStore extends KyselyStore {
         insertEventIds: SQLite.Statement;
         insertEventIdsNaming: SQLite.Statement;
         rangeBelow: SQLite.Statement;
-        rangesBelow: SQLite.Statement;
+        rangeAt: SQLite.Statement;
+        rangesWithin: SQLite.Statement;
         insertRange: SQLite.Statement;
         unfoldRun: SQLite.Statement;
-        deleteRange: SQLite.Statement;
+        clearRun: SQLite.Statement;
         upsertActivity: SQLite.Statement;
         insertMemberDays: SQLite.Statement;
         daySeats: SQLite.Statement;
@@ -127,18 +136,23 @@ export class SqliteStore extends KyselyStore {
       rangeBelow: this.database
         .prepare('SELECT hi >= ? FROM event_ranges WHERE org_id = ? AND lo <= ? ORDER BY lo DESC LIMIT 1')
         .pluck(),
-      rangesBelow: this.database.prepare(
-        `SELECT rowid AS id, lo, hi, hi >= ? AS overlaps FROM event_ranges
-         WHERE org_id = ? AND lo <= ? ORDER BY lo DESC`,
+      rangeAt: this.database.prepare(
+        'SELECT rowid AS id, lo, hi FROM event_ranges WHERE org_id = ? AND lo <= ? ORDER BY lo DESC LIMIT 1',
+      ),
+      rangesWithin: this.database.prepare(
+        'SELECT rowid AS id, lo, hi FROM event_ranges WHERE org_id = ? AND lo > ? AND lo <= ? ORDER BY lo',
       ),
       insertRange: this.database.prepare(
         'INSERT INTO event_ranges (org_id, lo, hi, ids) VALUES (?, ?, ?, ?)',
       ),
+      // The ids of a run become rows (none for a range without ids), and the range keeps its keys.
       unfoldRun: this.database.prepare(
         `INSERT OR IGNORE INTO events (org_id, event_id)
          SELECT r.org_id, j.value FROM event_ranges r, json_each(r.ids) j WHERE r.rowid = ?`,
       ),
-      deleteRange: this.database.prepare('DELETE FROM event_ranges WHERE rowid = ?'),
+      clearRun: this.database.prepare(
+        'UPDATE event_ranges SET ids = NULL WHERE rowid = ? AND ids IS NOT NULL',
+      ),
       upsertActivity: this.database.prepare(
         `INSERT INTO activity_days (org_id, day, member_id, source, events)
          SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
@@ -197,19 +211,45 @@ export class SqliteStore extends KyselyStore {
   // Kysely's open transaction (SQLite has one connection here), so they commit or roll back with it.
   protected override async insertEvents(_trx: Transaction<Database>, orgId: string, ids: readonly string[]) {
     if (ids.length === 0) return undefined;
-    const { rangeBelow, insertRange, insertEventIds, insertEventIdsNaming } = this.prepared;
+    const { rangeBelow, insertRange, unfoldRun, clearRun } = this.prepared;
     const list = JSON.stringify(ids);
-    // Usually the batch's ids are new, none repeats and they lie beyond every earlier batch's:
-    // they are stored as one run, one row (migration 013).
-    const range = idRange(ids, !beyondAscii(list));
-    if (range.distinct && rangeBelow.get(range.lo, orgId, range.hi) !== 1) {
+    const ascii = !beyondAscii(list);
+    // Usually the batch's ids are new, of one length, none repeats and they lie beyond every
+    // earlier batch's: they are stored as one run, one row (migration 013).
+    const range = idRange(ids, ascii);
+    if (range.distinct && sameLength(range.lo, range.hi) && rangeBelow.get(range.lo, orgId, range.hi) !== 1) {
       insertRange.run(orgId, range.lo, range.hi, list);
       return undefined;
     }
-    this.unfoldRanges(orgId, range);
-    // The ids go to `events`, checked there one by one. When counting the rows written says every
-    // id was new and none repeated, that is all; otherwise the insert is undone and made again,
-    // naming the ids it writes.
+    const stored = this.rangesMeeting(orgId, range);
+    const placed = place(ids, stored, ascii);
+    for (const n of placed.hit) {
+      const { id } = stored[n] as StoredRange & { id: number };
+      unfoldRun.run(id);
+      clearRun.run(id);
+    }
+    for (const run of placed.runs) insertRange.run(orgId, run.lo, run.hi, JSON.stringify(run.ids));
+    const known = placed.inRanges.length > 0 ? this.insertRows(orgId, placed.inRanges) : undefined;
+    return known ?? (placed.repeats ? new Set<string>() : undefined);
+  }
+
+  /** The org's stored ranges that meet `range`, in key order. */
+  private rangesMeeting(orgId: string, range: IdRange): Array<StoredRange & { id: number }> {
+    const { rangeAt, rangesWithin } = this.prepared;
+    type Row = StoredRange & { id: number };
+    const first = rangeAt.get(orgId, range.lo) as Row | undefined;
+    const rest = rangesWithin.all(orgId, range.lo, range.hi) as Row[];
+    return first !== undefined && compareText(first.hi, range.lo) >= 0 ? [first, ...rest] : rest;
+  }
+
+  /**
+   * Stores ids as `events` rows, checked there one by one. Answers nothing when every id was new
+   * and none repeated (counting the rows written says so), else the ids the org had before: the
+   * insert is then undone and made again, naming the ids it writes.
+   */
+  private insertRows(orgId: string, ids: readonly string[]): Set<string> | undefined {
+    const { insertEventIds, insertEventIdsNaming } = this.prepared;
+    const list = JSON.stringify(ids);
     this.database.exec('SAVEPOINT event_ids');
     try {
       if (insertEventIds.run(orgId, list).changes === ids.length) return undefined;
@@ -219,32 +259,6 @@ export class SqliteStore extends KyselyStore {
     } finally {
       this.database.exec('RELEASE event_ids');
     }
-  }
-
-  /**
-   * Before a batch's ids go to `events`: the runs its range overlaps move their ids there, and
-   * one range without ids takes the place of the batch's and every range it overlaps.
-   */
-  private unfoldRanges(orgId: string, range: IdRange): void {
-    const { rangesBelow, unfoldRun, deleteRange, insertRange } = this.prepared;
-    const overlapping: Array<{ id: number; lo: string; hi: string }> = [];
-    for (const r of rangesBelow.iterate(range.lo, orgId, range.hi) as Iterable<{
-      id: number;
-      lo: string;
-      hi: string;
-      overlaps: number;
-    }>) {
-      if (r.overlaps !== 1) break;
-      overlapping.push(r);
-    }
-    let { lo, hi } = range;
-    for (const r of overlapping) {
-      unfoldRun.run(r.id);
-      deleteRange.run(r.id);
-      if (compareText(r.lo, lo) < 0) lo = r.lo;
-      if (compareText(r.hi, hi) > 0) hi = r.hi;
-    }
-    insertRange.run(orgId, lo, hi, null);
   }
 
   protected override async addActivity(_trx: Transaction<Database>, rows: Database['activity_days'][]) {
