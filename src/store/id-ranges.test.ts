@@ -80,17 +80,29 @@ describe('event id ranges', () => {
         const sorted = [...bounds].sort(byKey).map((id) => idKey(id));
         const ranges: StoredRange[] = [];
         for (let i = 0; i + 1 < sorted.length; i += 2)
-          ranges.push({ lo: sorted[i] as string, hi: sorted[i + 1] as string });
+          ranges.push({ id: i, lo: sorted[i] as string, hi: sorted[i + 1] as string });
         // Where each id lies: inside a range (its index), or in the gap before range g (-1 - g).
         const slot = (id: string) => {
           const key = idKey(id);
           const inside = ranges.findIndex((r) => compareText(r.lo, key) <= 0 && compareText(key, r.hi) <= 0);
           return inside >= 0 ? inside : -1 - ranges.filter((r) => compareText(r.hi, key) < 0).length;
         };
-        const placed = place(ids, ranges, !beyondAscii(JSON.stringify(ids)));
-        const inside = ids.filter((id) => slot(id) >= 0);
-        expect([...placed.inRanges].sort()).toEqual([...inside].sort());
-        expect([...placed.hit].sort()).toEqual([...new Set(inside.map(slot))].sort());
+        let asked = 0;
+        const placed = place(ids, !beyondAscii(JSON.stringify(ids)), (key) => {
+          asked++;
+          return {
+            at: ranges.findLast((r) => compareText(r.lo, key) <= 0),
+            next: ranges.find((r) => compareText(r.lo, key) > 0),
+          };
+        });
+        // One question per range or gap the ids lie in.
+        expect(asked).toBe(new Set(ids.map(slot)).size);
+        const hits = new Map<number, string[]>();
+        for (const id of [...ids].sort(byKey).filter((i) => slot(i) >= 0))
+          hits.set(slot(id), [...(hits.get(slot(id)) ?? []), id]);
+        expect(placed.hits.map((h) => [h.range, h.ids])).toEqual(
+          [...hits.entries()].map(([n, within]) => [ranges[n], within]),
+        );
         // One run per gap and id length, in key order.
         const gaps = new Map<string, Set<string>>();
         const gapOf = (id: string) => `${-slot(id)}`.padStart(3, '0') + idKey(id).slice(0, 3);

@@ -89,41 +89,45 @@ function keyRange(keys: readonly string[]): IdRange {
  */
 export const sameLength = (a: string, b: string): boolean => a.startsWith(b.slice(0, 3));
 
-/** A stored range's keys. */
+/** A stored range: its row and its keys. */
 export interface StoredRange {
+  readonly id: number;
   readonly lo: string;
   readonly hi: string;
+}
+
+/** The stored ranges around a key: the last that starts at or before it, and the first after it. */
+export interface Around {
+  readonly at: StoredRange | undefined;
+  readonly next: StoredRange | undefined;
 }
 
 /** Where a batch's ids go, from `place`. */
 export interface Placement {
   /** New runs: the distinct ids of one length that lie in one gap between stored ranges, in key order. */
   readonly runs: Array<{ lo: string; hi: string; ids: string[] }>;
-  /** The ids that lie in stored ranges (repeats kept): they go to `events` rows, checked there. */
-  readonly inRanges: string[];
-  /** The stored ranges (indexes into `ranges`) that hold some of `inRanges`: a run among them moves its ids to rows. */
-  readonly hit: number[];
+  /** The stored ranges that some ids lie in, with those ids (repeats kept), in key order. */
+  readonly hits: Array<{ range: StoredRange; ids: string[] }>;
   /** Whether an id that lies in a gap repeats in the batch. */
   readonly repeats: boolean;
 }
 
 /**
- * Places a batch's ids among the stored ranges that its own range meets (`ranges`, disjoint, in
- * key order). Ids in a gap between stored ranges are new: each gap's become one run per id length,
- * disjoint from everything stored. Ids inside a stored range may be known: they go to rows, checked there, and a
- * run that holds some of them moves its ids to rows too. Ranges that hold none of the batch's ids
- * stay as they are: an old id re-sent beside new ones moves one run, not every run between them.
+ * Places a batch's ids among the stored ranges, asking `around` (two index probes) only where the
+ * ids leave the range or gap they were in: the work grows with the ranges and gaps the batch
+ * touches, not with the org's history. Ids in a gap between stored ranges are new: each gap's
+ * become one run per id length, disjoint from everything stored. Ids inside a stored range may be
+ * known: the caller checks them. Ranges that hold none of the batch's ids are not touched.
  */
-export function place(ids: readonly string[], ranges: readonly StoredRange[], ascii: boolean): Placement {
+export function place(ids: readonly string[], ascii: boolean, around: (key: string) => Around): Placement {
   const keyed = ids.map((id) => [ascii ? idKey(id, id.length) : idKey(id), id] as const);
   keyed.sort(ascii ? ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0) : ([a], [b]) => compareText(a, b));
   const runs: Placement['runs'] = [];
-  const inRanges: string[] = [];
-  const hit = new Set<number>();
+  const hits: Placement['hits'] = [];
   let repeats = false;
-  let r = 0;
-  // The gap being gathered: the index of the stored range after it, and its ids.
-  let gapBefore = -1;
+  // The range the previous id lay in, or the gap: the start of the range after it (none: `null`).
+  let hit: Placement['hits'][number] | undefined;
+  let gapEnd: string | null | undefined;
   let gap: string[] = [];
   let gapLo = '';
   let gapHi = '';
@@ -132,14 +136,24 @@ export function place(ids: readonly string[], ranges: readonly StoredRange[], as
     gap = [];
   };
   for (const [key, id] of keyed) {
-    while (r < ranges.length && compareText((ranges[r] as StoredRange).hi, key) < 0) r++;
-    const range = ranges[r];
-    if (range !== undefined && compareText(range.lo, key) <= 0) {
-      inRanges.push(id);
-      hit.add(r);
-    } else if (r !== gapBefore || !sameLength(key, gapLo)) {
+    const inHit = hit !== undefined && compareText(key, hit.range.hi) <= 0;
+    const inGap = gapEnd !== undefined && (gapEnd === null || compareText(key, gapEnd) < 0);
+    if (!inHit && !inGap) {
       closeGap();
-      gapBefore = r;
+      const { at, next } = around(key);
+      if (at !== undefined && compareText(at.hi, key) >= 0) {
+        hit = { range: at, ids: [] };
+        hits.push(hit);
+        gapEnd = undefined;
+      } else {
+        hit = undefined;
+        gapEnd = next?.lo ?? null;
+      }
+    }
+    if (hit !== undefined) {
+      hit.ids.push(id);
+    } else if (gap.length === 0 || !sameLength(key, gapLo)) {
+      closeGap();
       gap.push(id);
       gapLo = key;
       gapHi = key;
@@ -151,5 +165,5 @@ export function place(ids: readonly string[], ranges: readonly StoredRange[], as
     }
   }
   closeGap();
-  return { runs, inRanges, hit: [...hit], repeats };
+  return { runs, hits, repeats };
 }

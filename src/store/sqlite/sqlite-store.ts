@@ -15,15 +15,7 @@ import {
 import type { MonthCalendar } from '../../core/calendar.js';
 import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
-import {
-  beyondAscii,
-  compareText,
-  type IdRange,
-  idRange,
-  place,
-  type StoredRange,
-  sameLength,
-} from '../id-ranges.js';
+import { beyondAscii, idRange, place, type StoredRange, sameLength } from '../id-ranges.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
 import type { Store } from '../store.js';
@@ -85,7 +77,7 @@ export class SqliteStore extends KyselyStore {
         insertEventIdsNaming: SQLite.Statement;
         rangeBelow: SQLite.Statement;
         rangeAt: SQLite.Statement;
-        rangesWithin: SQLite.Statement;
+        rangeAfter: SQLite.Statement;
         insertRange: SQLite.Statement;
         unfoldRun: SQLite.Statement;
         clearRun: SQLite.Statement;
@@ -139,8 +131,8 @@ export class SqliteStore extends KyselyStore {
       rangeAt: this.database.prepare(
         'SELECT rowid AS id, lo, hi FROM event_ranges WHERE org_id = ? AND lo <= ? ORDER BY lo DESC LIMIT 1',
       ),
-      rangesWithin: this.database.prepare(
-        'SELECT rowid AS id, lo, hi FROM event_ranges WHERE org_id = ? AND lo > ? AND lo <= ? ORDER BY lo',
+      rangeAfter: this.database.prepare(
+        'SELECT rowid AS id, lo, hi FROM event_ranges WHERE org_id = ? AND lo > ? ORDER BY lo LIMIT 1',
       ),
       insertRange: this.database.prepare(
         'INSERT INTO event_ranges (org_id, lo, hi, ids) VALUES (?, ?, ?, ?)',
@@ -221,25 +213,20 @@ export class SqliteStore extends KyselyStore {
       insertRange.run(orgId, range.lo, range.hi, list);
       return undefined;
     }
-    const stored = this.rangesMeeting(orgId, range);
-    const placed = place(ids, stored, ascii);
-    for (const n of placed.hit) {
-      const { id } = stored[n] as StoredRange & { id: number };
-      unfoldRun.run(id);
-      clearRun.run(id);
+    const { rangeAt, rangeAfter } = this.prepared;
+    const placed = place(ids, ascii, (key) => ({
+      at: rangeAt.get(orgId, key) as StoredRange | undefined,
+      next: rangeAfter.get(orgId, key) as StoredRange | undefined,
+    }));
+    const inRanges: string[] = [];
+    for (const { range: stored, ids: within } of placed.hits) {
+      unfoldRun.run(stored.id);
+      clearRun.run(stored.id);
+      inRanges.push(...within);
     }
     for (const run of placed.runs) insertRange.run(orgId, run.lo, run.hi, JSON.stringify(run.ids));
-    const known = placed.inRanges.length > 0 ? this.insertRows(orgId, placed.inRanges) : undefined;
+    const known = inRanges.length > 0 ? this.insertRows(orgId, inRanges) : undefined;
     return known ?? (placed.repeats ? new Set<string>() : undefined);
-  }
-
-  /** The org's stored ranges that meet `range`, in key order. */
-  private rangesMeeting(orgId: string, range: IdRange): Array<StoredRange & { id: number }> {
-    const { rangeAt, rangesWithin } = this.prepared;
-    type Row = StoredRange & { id: number };
-    const first = rangeAt.get(orgId, range.lo) as Row | undefined;
-    const rest = rangesWithin.all(orgId, range.lo, range.hi) as Row[];
-    return first !== undefined && compareText(first.hi, range.lo) >= 0 ? [first, ...rest] : rest;
   }
 
   /**
