@@ -149,6 +149,33 @@ describe('event id ranges on SQLite', () => {
     }
   });
 
+  it('splits a run that two producers stored together, so that each one goes on in runs', async () => {
+    const { store, db } = await open('producers');
+    try {
+      const org = await store.createOrg(makeOrg(), NOW);
+      const ids = (prefix: string, from: number) =>
+        Array.from({ length: 100 }, (_, i) => `${prefix}-${String(from + i).padStart(6, '0')}`);
+      // Both producers' first batches in one group: one run from a-000001 to b-000100.
+      await store.ingest(org, events([...ids('a', 1), ...ids('b', 1)]), NOW);
+      expect(rangesOf(db, 'acme')).toHaveLength(1);
+      for (let from = 101; from < 600; from += 100) {
+        expect(await store.ingest(org, events(ids('a', from)), NOW)).toMatchObject({ accepted: 100 });
+        expect(await store.ingest(org, events(ids('b', from)), NOW)).toMatchObject({ accepted: 100 });
+      }
+      // Before, every later a- batch fell inside that run and went to rows.
+      expect(rowsOf(db, 'acme')).toEqual([]);
+      expect(await store.ingest(org, events([...ids('a', 50).slice(0, 60), 'a-999999']), NOW)).toMatchObject({
+        accepted: 1,
+        duplicates: 60,
+      });
+      const sent = ['a', 'b'].flatMap((p) => [1, 101, 201, 301, 401, 501].flatMap((from) => ids(p, from)));
+      expectWellFormed(db, 'acme', new Set([...sent, 'a-999999']));
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
   it('keeps the ranges disjoint and every id in exactly one, whatever the batches', async () => {
     const { store, db } = await open('property');
     let run = 0;

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { beyondAscii, compareText, idKey, idRange, place, type StoredRange } from './id-ranges.js';
+import {
+  beyondAscii,
+  compareText,
+  idKey,
+  idRange,
+  MAX_PIECES,
+  place,
+  type StoredRange,
+  splitRun,
+} from './id-ranges.js';
 
 /** What SQLite compares: the UTF-8 bytes. */
 const byBytes = (a: string, b: string) => Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
@@ -117,6 +126,43 @@ describe('event id ranges', () => {
         expect(placed.runs).toEqual(expected);
         const gapIds = ids.filter((id) => slot(id) < 0);
         expect(placed.repeats).toBe(new Set(gapIds).size !== gapIds.length);
+      }),
+    );
+  });
+
+  it('splits a run around new ids inside it, by side and length, or answers nothing', () => {
+    const byKey = (a: string, b: string) => compareText(idKey(a), idKey(b));
+    const arb = fc.record({
+      held: fc.uniqueArray(idArb, { minLength: 1, maxLength: 30 }),
+      added: fc.array(idArb, { minLength: 1, maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ held, added }) => {
+        const all = [...held, ...added];
+        const pieces = splitRun(held, added, !beyondAscii(JSON.stringify(all)));
+        const heldSet = new Set(held);
+        if (added.some((id) => heldSet.has(id)) || new Set(added).size !== added.length) {
+          expect(pieces).toBeUndefined();
+          return;
+        }
+        // The model: in key order, a new piece where the side or the id length changes.
+        const sorted = [...all].sort(byKey);
+        const cuts = sorted.filter(
+          (id, i) =>
+            i === 0 ||
+            heldSet.has(id) !== heldSet.has(sorted[i - 1] as string) ||
+            Buffer.byteLength(id) !== Buffer.byteLength(sorted[i - 1] as string),
+        ).length;
+        if (cuts > MAX_PIECES) {
+          expect(pieces).toBeUndefined();
+          return;
+        }
+        expect(pieces).toHaveLength(cuts);
+        expect(pieces?.flatMap((p) => p.ids)).toEqual(sorted);
+        for (const p of pieces ?? []) {
+          expect([p.lo, p.hi]).toEqual([idKey(p.ids[0] as string), idKey(p.ids.at(-1) as string)]);
+          expect(new Set(p.ids.map((id) => heldSet.has(id))).size).toBe(1);
+        }
       }),
     );
   });

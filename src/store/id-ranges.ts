@@ -89,6 +89,12 @@ function keyRange(keys: readonly string[]): IdRange {
  */
 export const sameLength = (a: string, b: string): boolean => a.startsWith(b.slice(0, 3));
 
+/** Ids with their keys, in key order (`ascii`: every id is ASCII, see `idRange`). */
+function inKeyOrder(ids: readonly string[], ascii: boolean): Array<readonly [key: string, id: string]> {
+  const keyed = ids.map((id) => [ascii ? idKey(id, id.length) : idKey(id), id] as const);
+  return keyed.sort(ascii ? ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0) : ([a], [b]) => compareText(a, b));
+}
+
 /** A stored range: its row and its keys. */
 export interface StoredRange {
   readonly id: number;
@@ -120,8 +126,7 @@ export interface Placement {
  * known: the caller checks them. Ranges that hold none of the batch's ids are not touched.
  */
 export function place(ids: readonly string[], ascii: boolean, around: (key: string) => Around): Placement {
-  const keyed = ids.map((id) => [ascii ? idKey(id, id.length) : idKey(id), id] as const);
-  keyed.sort(ascii ? ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0) : ([a], [b]) => compareText(a, b));
+  const keyed = inKeyOrder(ids, ascii);
   const runs: Placement['runs'] = [];
   const hits: Placement['hits'] = [];
   let repeats = false;
@@ -166,4 +171,43 @@ export function place(ids: readonly string[], ascii: boolean, around: (key: stri
   }
   closeGap();
   return { runs, hits, repeats };
+}
+
+/** The most runs a run is split into; beyond it, ids that interleave with it go to rows. */
+export const MAX_PIECES = 8;
+
+/**
+ * A stored run with new ids that fell inside its range (none of them held by it, none repeated),
+ * as runs in key order, each of one id length and of ids from one side only: ids that a group of
+ * two producers' batches stored together do not leave the later ids of either inside a run.
+ * Answers nothing when an added id is held or repeats, or when they interleave into more than
+ * `MAX_PIECES` runs: the caller then moves the run to rows.
+ */
+export function splitRun(
+  held: readonly string[],
+  added: readonly string[],
+  ascii: boolean,
+): Array<{ lo: string; hi: string; ids: string[] }> | undefined {
+  const heldSet = new Set(held);
+  const addedSet = new Set<string>();
+  for (const id of added) {
+    if (heldSet.has(id) || addedSet.has(id)) return undefined;
+    addedSet.add(id);
+  }
+  const keyed = inKeyOrder([...held, ...added], ascii);
+  const pieces: Array<{ lo: string; hi: string; ids: string[] }> = [];
+  let piece: { lo: string; hi: string; ids: string[] } | undefined;
+  let fromAdded = false;
+  for (const [key, id] of keyed) {
+    const isAdded = addedSet.has(id);
+    if (piece === undefined || isAdded !== fromAdded || !sameLength(key, piece.lo)) {
+      if (pieces.length === MAX_PIECES) return undefined;
+      piece = { lo: key, hi: key, ids: [] };
+      pieces.push(piece);
+      fromAdded = isAdded;
+    }
+    piece.ids.push(id);
+    piece.hi = key;
+  }
+  return pieces;
 }

@@ -15,7 +15,7 @@ import {
 import type { MonthCalendar } from '../../core/calendar.js';
 import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
-import { beyondAscii, idRange, place, type StoredRange, sameLength } from '../id-ranges.js';
+import { beyondAscii, idRange, place, type StoredRange, sameLength, splitRun } from '../id-ranges.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
 import type { Store } from '../store.js';
@@ -81,6 +81,8 @@ export class SqliteStore extends KyselyStore {
         insertRange: SQLite.Statement;
         unfoldRun: SQLite.Statement;
         clearRun: SQLite.Statement;
+        runIds: SQLite.Statement;
+        deleteRange: SQLite.Statement;
         upsertActivity: SQLite.Statement;
         insertMemberDays: SQLite.Statement;
         daySeats: SQLite.Statement;
@@ -145,6 +147,8 @@ export class SqliteStore extends KyselyStore {
       clearRun: this.database.prepare(
         'UPDATE event_ranges SET ids = NULL WHERE rowid = ? AND ids IS NOT NULL',
       ),
+      runIds: this.database.prepare('SELECT ids FROM event_ranges WHERE rowid = ?').pluck(),
+      deleteRange: this.database.prepare('DELETE FROM event_ranges WHERE rowid = ?'),
       upsertActivity: this.database.prepare(
         `INSERT INTO activity_days (org_id, day, member_id, source, events)
          SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) WHERE true
@@ -220,6 +224,7 @@ export class SqliteStore extends KyselyStore {
     }));
     const inRanges: string[] = [];
     for (const { range: stored, ids: within } of placed.hits) {
+      if (this.splitRun(orgId, stored, within, ascii)) continue;
       unfoldRun.run(stored.id);
       clearRun.run(stored.id);
       inRanges.push(...within);
@@ -227,6 +232,24 @@ export class SqliteStore extends KyselyStore {
     for (const run of placed.runs) insertRange.run(orgId, run.lo, run.hi, JSON.stringify(run.ids));
     const known = inRanges.length > 0 ? this.insertRows(orgId, inRanges) : undefined;
     return known ?? (placed.repeats ? new Set<string>() : undefined);
+  }
+
+  /**
+   * When the ids that fell inside a stored run are all new to it, the run is split around them
+   * (`splitRun`) and true is answered; else (a range of rows, a re-sent id, ids that interleave
+   * with the run's) nothing is written and false is answered.
+   */
+  private splitRun(orgId: string, stored: StoredRange, within: readonly string[], ascii: boolean): boolean {
+    const { runIds, deleteRange, insertRange } = this.prepared;
+    const list = runIds.get(stored.id) as string | null;
+    // A re-sent batch (the usual reason to land in a run) shows at its first id, found in the
+    // run's JSON without parsing it; a false match only means the run goes to rows.
+    if (list === null || list.includes(JSON.stringify(within[0]))) return false;
+    const pieces = splitRun(JSON.parse(list) as string[], within, ascii && !beyondAscii(list));
+    if (pieces === undefined) return false;
+    deleteRange.run(stored.id);
+    for (const piece of pieces) insertRange.run(orgId, piece.lo, piece.hi, JSON.stringify(piece.ids));
+    return true;
   }
 
   /**
