@@ -5,8 +5,9 @@ import {
   compareText,
   idKey,
   idRange,
-  MAX_PIECES,
+  MAX_STRETCHES,
   place,
+  SPLIT_RUN_IDS,
   type StoredRange,
   splitRun,
 } from './id-ranges.js';
@@ -145,25 +146,42 @@ describe('event id ranges', () => {
           expect(pieces).toBeUndefined();
           return;
         }
-        // The model: in key order, a new piece where the side or the id length changes.
+        // The model: in key order, a new stretch where the side or the id length changes.
         const sorted = [...all].sort(byKey);
-        const cuts = sorted.filter(
-          (id, i) =>
-            i === 0 ||
-            heldSet.has(id) !== heldSet.has(sorted[i - 1] as string) ||
-            Buffer.byteLength(id) !== Buffer.byteLength(sorted[i - 1] as string),
-        ).length;
-        if (cuts > MAX_PIECES) {
+        const stretches: string[][] = [];
+        sorted.forEach((id, i) => {
+          const before = sorted[i - 1];
+          const cut =
+            before === undefined ||
+            heldSet.has(id) !== heldSet.has(before) ||
+            Buffer.byteLength(id) !== Buffer.byteLength(before);
+          if (cut) stretches.push([id]);
+          else stretches.at(-1)?.push(id);
+        });
+        if (stretches.length > MAX_STRETCHES) {
           expect(pieces).toBeUndefined();
           return;
         }
-        expect(pieces).toHaveLength(cuts);
-        expect(pieces?.flatMap((p) => p.ids)).toEqual(sorted);
+        expect(pieces?.map((p) => p.ids)).toEqual(stretches);
         for (const p of pieces ?? []) {
           expect([p.lo, p.hi]).toEqual([idKey(p.ids[0] as string), idKey(p.ids.at(-1) as string)]);
-          expect(new Set(p.ids.map((id) => heldSet.has(id))).size).toBe(1);
         }
       }),
     );
+  });
+
+  it('cuts the runs of a split into runs of at most SPLIT_RUN_IDS ids', () => {
+    const held = Array.from({ length: 3000 }, (_, i) => `n${String(i * 2).padStart(5, '0')}`);
+    const pieces = splitRun(held, ['n03001'], true);
+    expect(pieces?.map((p) => p.ids.length)).toEqual([
+      SPLIT_RUN_IDS,
+      1501 - SPLIT_RUN_IDS,
+      1,
+      SPLIT_RUN_IDS,
+      1499 - SPLIT_RUN_IDS,
+    ]);
+    expect(pieces?.flatMap((p) => p.ids)).toEqual([...held.slice(0, 1501), 'n03001', ...held.slice(1501)]);
+    // Ids that interleave with the run's go to rows.
+    expect(splitRun(['n1', 'n3', 'n5'], ['n2', 'n4'], true)).toBeUndefined();
   });
 });

@@ -173,15 +173,27 @@ export function place(ids: readonly string[], ascii: boolean, around: (key: stri
   return { runs, hits, repeats };
 }
 
-/** The most runs a run is split into; beyond it, ids that interleave with it go to rows. */
-export const MAX_PIECES = 8;
+/**
+ * The most stretches (of one side and id length) a run is split into: enough for the ids of one
+ * producer landing in a run it shares with another (held, added, held). Ids that interleave more
+ * finely go to rows instead: a split into one run per id would take more room than rows.
+ */
+export const MAX_STRETCHES = 3;
+
+/**
+ * The most ids a run made by a split holds: a run that new ids keep landing in (stragglers in
+ * increasing order) is read and written again on each split, so a split cuts it into runs of this
+ * size once, as moving it to rows would, and a later split reads one of them.
+ */
+export const SPLIT_RUN_IDS = 1024;
 
 /**
  * A stored run with new ids that fell inside its range (none of them held by it, none repeated),
- * as runs in key order, each of one id length and of ids from one side only: ids that a group of
- * two producers' batches stored together do not leave the later ids of either inside a run.
- * Answers nothing when an added id is held or repeats, or when they interleave into more than
- * `MAX_PIECES` runs: the caller then moves the run to rows.
+ * as runs in key order: stretches of ids from one side only and of one length, cut into runs of
+ * at most `SPLIT_RUN_IDS`. Ids that a group of two producers' batches stored together then do
+ * not leave the later ids of either inside one run. Answers nothing when an added id is held or
+ * repeats, or when the ids interleave into more than `MAX_STRETCHES` stretches: the caller then
+ * moves the run to rows.
  */
 export function splitRun(
   held: readonly string[],
@@ -197,11 +209,13 @@ export function splitRun(
   const keyed = inKeyOrder([...held, ...added], ascii);
   const pieces: Array<{ lo: string; hi: string; ids: string[] }> = [];
   let piece: { lo: string; hi: string; ids: string[] } | undefined;
+  let stretches = 0;
   let fromAdded = false;
   for (const [key, id] of keyed) {
     const isAdded = addedSet.has(id);
-    if (piece === undefined || isAdded !== fromAdded || !sameLength(key, piece.lo)) {
-      if (pieces.length === MAX_PIECES) return undefined;
+    const stretch = piece === undefined || isAdded !== fromAdded || !sameLength(key, piece.lo);
+    if (stretch && ++stretches > MAX_STRETCHES) return undefined;
+    if (piece === undefined || stretch || piece.ids.length === SPLIT_RUN_IDS) {
       piece = { lo: key, hi: key, ids: [] };
       pieces.push(piece);
       fromAdded = isAdded;
