@@ -5,9 +5,10 @@ import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
  * range (`id-ranges.ts`), instead of one `events` row each: writing the id B-tree was half the
  * time of ingest. `event_ranges` holds the org's ranges, pairwise disjoint: a run keeps its ids
  * (`ids`, a JSON array), and a range without `ids` covers ids that are rows of `events`. Every id
- * an org has lies in exactly one range. A batch's ids that lie in stored ranges go to `events`,
- * checked there, and a run among those ranges moves its ids there too (its range stays, without
- * ids); its other ids become runs of the gaps they lie in.
+ * an org has lies in exactly one range. A batch's ids that lie in gaps become runs; ids that lie
+ * in a run and are all new to it may split it; other ids that lie in stored ranges go to `events`,
+ * checked there, and a run they land in moves its ids there too (its range stays, without ids).
+ * `id-ranges.ts` and `SqliteStore.insertEvents` say how.
  *
  * The ids stored before this migration become one range per org, from its least id to its
  * greatest. PostgreSQL keeps one `events` row per id.
