@@ -32,12 +32,18 @@ interface Range {
   ids: string | null;
 }
 
-/** Opens a store on a new file, and a second connection that reads its tables. */
-async function open(name: string): Promise<{ store: Store; db: SQLite.Database }> {
+/** Runs `test` on a store on a new file, with a second connection that reads its tables. */
+async function onStore(name: string, test: (store: Store, db: SQLite.Database) => Promise<void>) {
   const path = join(dir, `${name}.db`);
   const store = openStore(`sqlite:${path}`);
   await store.migrate();
-  return { store, db: new SQLite(path, { readonly: true }) };
+  const db = new SQLite(path, { readonly: true });
+  try {
+    await test(store, db);
+  } finally {
+    db.close();
+    await store.close();
+  }
 }
 
 const rangesOf = (db: SQLite.Database, orgId: string) =>
@@ -70,8 +76,7 @@ function expectWellFormed(db: SQLite.Database, orgId: string, stored: ReadonlySe
 
 describe('event id ranges on SQLite', () => {
   it('stores increasing batches as runs; a re-sent one moves its run to events rows, and runs go on after it', async () => {
-    const { store, db } = await open('runs');
-    try {
+    await onStore('runs', async (store, db) => {
       const org = await store.createOrg(makeOrg(), NOW);
       // 95 to 104: ids grow a digit inside the second batch.
       for (const from of [0, 95, 105, 200]) {
@@ -117,15 +122,11 @@ describe('event id ranges on SQLite', () => {
         'acme',
         new Set(['150', '9000', ...numbered(0, 116), ...numbered(200, 10), ...numbered(300, 5)]),
       );
-    } finally {
-      db.close();
-      await store.close();
-    }
+    });
   });
 
   it('moves no run for a batch whose ids lie far apart, and keeps storing runs between them', async () => {
-    const { store, db } = await open('apart');
-    try {
+    await onStore('apart', async (store, db) => {
       const org = await store.createOrg(makeOrg(), NOW);
       for (let from = 1000; from < 2000; from += 100)
         await store.ingest(org, events(numbered(from, 100)), NOW);
@@ -143,15 +144,11 @@ describe('event id ranges on SQLite', () => {
       expect(rowsOf(db, 'acme')).toHaveLength(200);
       expect(rangesOf(db, 'acme').filter((r) => r.ids !== null)).toHaveLength(13);
       expectWellFormed(db, 'acme', new Set(['999', 'x'.repeat(200), ...numbered(1000, 1102)]));
-    } finally {
-      db.close();
-      await store.close();
-    }
+    });
   });
 
   it('splits a run that two producers stored together, so that each one goes on in runs', async () => {
-    const { store, db } = await open('producers');
-    try {
+    await onStore('producers', async (store, db) => {
       const org = await store.createOrg(makeOrg(), NOW);
       const ids = (prefix: string, from: number) =>
         Array.from({ length: 100 }, (_, i) => `${prefix}-${String(from + i).padStart(6, '0')}`);
@@ -170,16 +167,12 @@ describe('event id ranges on SQLite', () => {
       });
       const sent = ['a', 'b'].flatMap((p) => [1, 101, 201, 301, 401, 501].flatMap((from) => ids(p, from)));
       expectWellFormed(db, 'acme', new Set([...sent, 'a-999999']));
-    } finally {
-      db.close();
-      await store.close();
-    }
+    });
   });
 
   it('keeps the ranges disjoint and every id in exactly one, whatever the batches', async () => {
-    const { store, db } = await open('property');
     let run = 0;
-    try {
+    await onStore('property', async (store, db) => {
       await fc.assert(
         fc.asyncProperty(idBatchesArb, async (batches) => {
           const org = await store.createOrg(makeOrg({ id: `p${run++}` }), NOW);
@@ -190,10 +183,7 @@ describe('event id ranges on SQLite', () => {
         }),
         { numRuns: 80 },
       );
-    } finally {
-      db.close();
-      await store.close();
-    }
+    });
   });
 });
 

@@ -46,40 +46,34 @@ function codeUnitRank(unit: number): number {
 /** True when `list`, the batch's ids as JSON, holds a character beyond ASCII. */
 export const beyondAscii = (list: string): boolean => /[\u0080-\uffff]/.test(list);
 
+/** Text in UTF-16 unit order (JavaScript's `<`): the order of ASCII text and of ASCII keys. */
+const byUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** ASCII ids in key order without their keys: by length, then as text. */
+const byLengthThenUnits = (a: string, b: string): number => a.length - b.length || byUnits(a, b);
+
 /**
  * The range of a non-empty batch's ids. `ascii` says every id is ASCII (one test of the batch's
  * JSON, `beyondAscii`): a UTF-16 length is then the byte length and `<` the byte order, and no
  * key is built per id. Ids in increasing order cannot repeat; others are checked with a set.
  */
 export function idRange(ids: readonly string[], ascii: boolean): IdRange {
-  if (!ascii) return keyRange(ids.map((id) => idKey(id)));
-  let lo = ids[0] as string;
+  const items = ascii ? ids : ids.map((id) => idKey(id));
+  const compare = ascii ? byLengthThenUnits : compareText;
+  let lo = items[0] as string;
   let hi = lo;
   let increasing = true;
-  for (let i = 1; i < ids.length; i++) {
-    const id = ids[i] as string;
-    if (id.length < lo.length || (id.length === lo.length && id < lo)) lo = id;
-    if (id.length > hi.length || (id.length === hi.length && id > hi)) hi = id;
+  for (let i = 1; i < items.length; i++) {
+    const item = items[i] as string;
+    if (compare(item, lo) < 0) lo = item;
+    if (compare(item, hi) > 0) hi = item;
     else increasing = false;
   }
   return {
-    lo: idKey(lo, lo.length),
-    hi: idKey(hi, hi.length),
-    distinct: increasing || new Set(ids).size === ids.length,
+    lo: ascii ? idKey(lo, lo.length) : lo,
+    hi: ascii ? idKey(hi, hi.length) : hi,
+    distinct: increasing || new Set(items).size === items.length,
   };
-}
-
-function keyRange(keys: readonly string[]): IdRange {
-  let lo = keys[0] as string;
-  let hi = lo;
-  let increasing = true;
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i] as string;
-    if (compareText(key, lo) < 0) lo = key;
-    if (compareText(key, hi) > 0) hi = key;
-    else increasing = false;
-  }
-  return { lo, hi, distinct: increasing || new Set(keys).size === keys.length };
 }
 
 /**
@@ -92,7 +86,15 @@ export const sameLength = (a: string, b: string): boolean => a.startsWith(b.slic
 /** Ids with their keys, in key order (`ascii`: every id is ASCII, see `idRange`). */
 function inKeyOrder(ids: readonly string[], ascii: boolean): Array<readonly [key: string, id: string]> {
   const keyed = ids.map((id) => [ascii ? idKey(id, id.length) : idKey(id), id] as const);
-  return keyed.sort(ascii ? ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0) : ([a], [b]) => compareText(a, b));
+  const compare = ascii ? byUnits : compareText;
+  return keyed.sort(([a], [b]) => compare(a, b));
+}
+
+/** A run to store: its ids in key order, and the keys of the first and last. */
+export interface Run {
+  lo: string;
+  hi: string;
+  readonly ids: string[];
 }
 
 /** A stored range: its row and its keys. */
@@ -111,7 +113,7 @@ export interface Around {
 /** Where a batch's ids go, from `place`. */
 export interface Placement {
   /** New runs: the distinct ids of one length that lie in one gap between stored ranges, in key order. */
-  readonly runs: Array<{ lo: string; hi: string; ids: string[] }>;
+  readonly runs: Run[];
   /** The stored ranges that some ids lie in, with those ids (repeats kept), in key order. */
   readonly hits: Array<{ range: StoredRange; ids: string[] }>;
   /** Whether an id that lies in a gap repeats in the batch. */
@@ -199,7 +201,7 @@ export function splitRun(
   held: readonly string[],
   added: readonly string[],
   ascii: boolean,
-): Array<{ lo: string; hi: string; ids: string[] }> | undefined {
+): Run[] | undefined {
   const heldSet = new Set(held);
   const addedSet = new Set<string>();
   for (const id of added) {
@@ -207,8 +209,8 @@ export function splitRun(
     addedSet.add(id);
   }
   const keyed = inKeyOrder([...held, ...added], ascii);
-  const pieces: Array<{ lo: string; hi: string; ids: string[] }> = [];
-  let piece: { lo: string; hi: string; ids: string[] } | undefined;
+  const pieces: Run[] = [];
+  let piece: Run | undefined;
   let stretches = 0;
   let fromAdded = false;
   for (const [key, id] of keyed) {

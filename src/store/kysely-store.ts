@@ -70,7 +70,10 @@ function inMemberRange(range: MemberRange | undefined): Expression<SqlBool> {
   return parts.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(parts, sql` and `)}`;
 }
 
-/** Byte order of ids (the order of `COLLATE "C"` and SQLite's default). */
+/**
+ * One fixed order of ids for the order writes take their locks in (UTF-16 units: byte order except
+ * for characters above U+FFFF against U+E000 to U+FFFF, which does not matter for that).
+ */
 function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

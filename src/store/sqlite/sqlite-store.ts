@@ -15,7 +15,16 @@ import {
 import type { MonthCalendar } from '../../core/calendar.js';
 import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
-import { beyondAscii, idRange, place, type StoredRange, sameLength, splitRun } from '../id-ranges.js';
+import {
+  beyondAscii,
+  compareText,
+  idRange,
+  place,
+  type Run,
+  type StoredRange,
+  sameLength,
+  splitRun,
+} from '../id-ranges.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
 import type { Store } from '../store.js';
@@ -75,7 +84,6 @@ export class SqliteStore extends KyselyStore {
     | {
         insertEventIds: SQLite.Statement;
         insertEventIdsNaming: SQLite.Statement;
-        rangeBelow: SQLite.Statement;
         rangeAt: SQLite.Statement;
         rangeAfter: SQLite.Statement;
         insertRange: SQLite.Statement;
@@ -125,11 +133,7 @@ export class SqliteStore extends KyselyStore {
     this.statements ??= {
       insertEventIds: this.database.prepare(insertEventIds),
       insertEventIdsNaming: this.database.prepare(`${insertEventIds} RETURNING event_id`).pluck(),
-      // The ranges are disjoint: the one with the greatest start at or below a batch's greatest
-      // key is the only one that can overlap the batch without all others ending below it.
-      rangeBelow: this.database
-        .prepare('SELECT hi >= ? FROM event_ranges WHERE org_id = ? AND lo <= ? ORDER BY lo DESC LIMIT 1')
-        .pluck(),
+      // The stored ranges around a key: the last that starts at or before it, the first after it.
       rangeAt: this.database.prepare(
         'SELECT rowid AS id, lo, hi FROM event_ranges WHERE org_id = ? AND lo <= ? ORDER BY lo DESC LIMIT 1',
       ),
@@ -207,31 +211,39 @@ export class SqliteStore extends KyselyStore {
   // Kysely's open transaction (SQLite has one connection here), so they commit or roll back with it.
   protected override async insertEvents(_trx: Transaction<Database>, orgId: string, ids: readonly string[]) {
     if (ids.length === 0) return undefined;
-    const { rangeBelow, insertRange, unfoldRun, clearRun } = this.prepared;
+    const { rangeAt, rangeAfter, insertRange, unfoldRun, clearRun } = this.prepared;
     const list = JSON.stringify(ids);
     const ascii = !beyondAscii(list);
     // Usually the batch's ids are new, of one length, none repeats and they lie beyond every
-    // earlier batch's: they are stored as one run, one row (migration 013).
+    // earlier batch's: they are stored as one run, one row (migration 013). The ranges are
+    // disjoint, so only the last one starting at or below the batch's greatest key can meet it.
     const range = idRange(ids, ascii);
-    if (range.distinct && sameLength(range.lo, range.hi) && rangeBelow.get(range.lo, orgId, range.hi) !== 1) {
-      insertRange.run(orgId, range.lo, range.hi, list);
-      return undefined;
+    if (range.distinct && sameLength(range.lo, range.hi)) {
+      const below = rangeAt.get(orgId, range.hi) as StoredRange | undefined;
+      if (below === undefined || compareText(below.hi, range.lo) < 0) {
+        insertRange.run(orgId, range.lo, range.hi, list);
+        return undefined;
+      }
     }
-    const { rangeAt, rangeAfter } = this.prepared;
     const placed = place(ids, ascii, (key) => ({
       at: rangeAt.get(orgId, key) as StoredRange | undefined,
       next: rangeAfter.get(orgId, key) as StoredRange | undefined,
     }));
     const inRanges: string[] = [];
     for (const { range: stored, ids: within } of placed.hits) {
-      if (this.splitRun(orgId, stored, within, ascii)) continue;
+      if (this.splitStored(orgId, stored, within, ascii)) continue;
       unfoldRun.run(stored.id);
       clearRun.run(stored.id);
       inRanges.push(...within);
     }
-    for (const run of placed.runs) insertRange.run(orgId, run.lo, run.hi, JSON.stringify(run.ids));
+    this.insertRuns(orgId, placed.runs);
     const known = inRanges.length > 0 ? this.insertRows(orgId, inRanges) : undefined;
     return known ?? (placed.repeats ? new Set<string>() : undefined);
+  }
+
+  /** Stores runs, each one row. */
+  private insertRuns(orgId: string, runs: readonly Run[]): void {
+    for (const run of runs) this.prepared.insertRange.run(orgId, run.lo, run.hi, JSON.stringify(run.ids));
   }
 
   /**
@@ -239,8 +251,13 @@ export class SqliteStore extends KyselyStore {
    * (`splitRun`) and true is answered; else (a range of rows, a re-sent id, ids that interleave
    * with the run's) nothing is written and false is answered.
    */
-  private splitRun(orgId: string, stored: StoredRange, within: readonly string[], ascii: boolean): boolean {
-    const { runIds, deleteRange, insertRange } = this.prepared;
+  private splitStored(
+    orgId: string,
+    stored: StoredRange,
+    within: readonly string[],
+    ascii: boolean,
+  ): boolean {
+    const { runIds, deleteRange } = this.prepared;
     const list = runIds.get(stored.id) as string | null;
     // A re-sent batch (the usual reason to land in a run) shows at its first id, found in the
     // run's JSON without parsing it; a false match only means the run goes to rows.
@@ -248,7 +265,7 @@ export class SqliteStore extends KyselyStore {
     const pieces = splitRun(JSON.parse(list) as string[], within, ascii && !beyondAscii(list));
     if (pieces === undefined) return false;
     deleteRange.run(stored.id);
-    for (const piece of pieces) insertRange.run(orgId, piece.lo, piece.hi, JSON.stringify(piece.ids));
+    this.insertRuns(orgId, pieces);
     return true;
   }
 
