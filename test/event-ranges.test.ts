@@ -170,6 +170,26 @@ describe('event id ranges on SQLite', () => {
     });
   });
 
+  it('stores each batch of a group as its own run, so that batches answered later land between them', async () => {
+    await onStore('group', async (store, db) => {
+      const org = await store.createOrg(makeOrg(), NOW);
+      const batch = (n: number) => numbered(100_000 + n * 100, 100);
+      // Concurrent requests are written as one group: here one producer's batches 0, 2 and 4,
+      // with 1 and 3 still on their way (two connections, or two producers).
+      const written = (ns: number[]) => Promise.all(ns.map((n) => store.ingest(org, events(batch(n)), NOW)));
+      const fresh = { accepted: 100, duplicates: 0, late: 0 };
+      expect(await written([0, 2, 4])).toEqual([fresh, fresh, fresh]);
+      expect(rangesOf(db, 'acme')).toHaveLength(3);
+      expect(await written([1, 3])).toEqual([fresh, fresh]);
+      // One run for the group would have held 1 and 3: cut into five stretches, more than a split
+      // makes, it would have gone to rows.
+      expect(rangesOf(db, 'acme')).toHaveLength(5);
+      expect(rowsOf(db, 'acme')).toEqual([]);
+      expect(await written([3, 5])).toEqual([{ accepted: 0, duplicates: 100, late: 0 }, fresh]);
+      expectWellFormed(db, 'acme', new Set([0, 1, 2, 3, 4, 5].flatMap(batch)));
+    });
+  });
+
   it('keeps the ranges disjoint and every id in exactly one, whatever the batches', async () => {
     let run = 0;
     await onStore('property', async (store, db) => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  batchRanges,
   beyondAscii,
   compareText,
   idKey,
@@ -70,6 +71,36 @@ describe('event id ranges', () => {
     );
     expect(idRange(['7', '8', '9', '10'], true)).toEqual({ lo: '0017', hi: '00210', distinct: true });
     expect(idRange(['b', 'a', 'b'], true)).toMatchObject({ lo: '001a', hi: '001b', distinct: false });
+  });
+
+  it('answers a group of batches as one range each, when each is one run and none meets another', () => {
+    // Numbered ids of two lengths, so that batches overlap, repeat ids and mix lengths.
+    const groupArb = fc.array(
+      fc.array(
+        fc.integer({ min: 95, max: 130 }).map((n) => `${n}`),
+        { minLength: 1, maxLength: 6 },
+      ),
+      { minLength: 1, maxLength: 4 },
+    );
+    fc.assert(
+      fc.property(groupArb, (batches) => {
+        const ascii = true;
+        const ranges = batches.map((ids, batch) => ({ ...idRange(ids, ascii), batch }));
+        const apart = ranges.every((a, i) =>
+          ranges.every((b, j) => i === j || compareText(a.hi, b.lo) < 0 || compareText(b.hi, a.lo) < 0),
+        );
+        const runs = ranges.every((r) => r.distinct && r.lo.slice(0, 3) === r.hi.slice(0, 3));
+        const answer = batchRanges(batches, ascii);
+        if (!(runs && apart)) expect(answer).toBeUndefined();
+        else expect(answer).toEqual([...ranges].sort((a, b) => compareText(a.lo, b.lo)));
+      }),
+    );
+    // One producer's batches, answered out of order: each stays its own range.
+    expect(batchRanges([['120', '121'], ['100', '101'], ['110']], true)?.map((r) => r.batch)).toEqual([
+      1, 2, 0,
+    ]);
+    expect(batchRanges([['100', '110'], ['105']], true)).toBeUndefined();
+    expect(batchRanges([['99', '100']], true)).toBeUndefined();
   });
 
   it('tells a batch beyond ASCII from its JSON', () => {

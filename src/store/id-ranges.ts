@@ -77,6 +77,30 @@ export function idRange(ids: readonly string[], ascii: boolean): IdRange {
 }
 
 /**
+ * The ranges of a group's batches (requests written in one transaction), each to be one run, in
+ * key order: answered when every batch's ids are distinct and of one length and no two batches'
+ * ranges meet, else nothing. One run for the whole group would span the gaps between its batches:
+ * when two producers' batches share a group, one producer ahead of the other, the other's later
+ * batches would land inside it and split it. Batch by batch, they land in the gaps.
+ */
+export function batchRanges(
+  batches: ReadonlyArray<readonly string[]>,
+  ascii: boolean,
+): Array<IdRange & { readonly batch: number }> | undefined {
+  const ranges = [];
+  for (const [batch, ids] of batches.entries()) {
+    const range = idRange(ids, ascii);
+    if (!range.distinct || !sameLength(range.lo, range.hi)) return undefined;
+    ranges.push({ ...range, batch });
+  }
+  ranges.sort((a, b) => compareText(a.lo, b.lo));
+  for (let i = 1; i < ranges.length; i++) {
+    if (compareText((ranges[i - 1] as IdRange).hi, (ranges[i] as IdRange).lo) >= 0) return undefined;
+  }
+  return ranges;
+}
+
+/**
  * Whether two keys are of ids of one length. A run holds ids of one length only: an id far longer
  * than its batch's others (a stray, or ids of another system) would otherwise stretch the run over
  * every id of the lengths between, and the ids sent later would land inside it.

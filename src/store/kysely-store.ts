@@ -598,12 +598,15 @@ export abstract class KyselyStore implements Store {
     const pairs = new SourcePairs();
     const pairOf = new Int32Array(total);
     const ids = new Array<string>(total);
+    // Where each batch's ids end.
+    const ends: number[] = [];
     let next = 0;
     for (const b of batches) {
       for (const e of b.events) {
         pairOf[next] = pairs.number(e.source, e.member, b.now);
         ids[next++] = e.id;
       }
+      ends.push(next);
     }
 
     return this.asBatch(orgId, () =>
@@ -612,7 +615,7 @@ export abstract class KyselyStore implements Store {
         // The timezone as it stands under the lock: the callers read their org before.
         const timezone = await orgValue(trx, orgId, 'timezone');
         const closed = new Set(await closedMonthsOf(trx, orgId));
-        const known = await this.insertEvents(trx, orgId, ids);
+        const known = await this.insertEvents(trx, orgId, ids, ends);
         // Only when some id was known or repeated: which events count. A repeated id inside one
         // batch is a duplicate like a re-sent one, and the first occurrence wins. Members are
         // resolved (and created) for counted events only.
@@ -875,6 +878,8 @@ export abstract class KyselyStore implements Store {
     trx: Transaction<Database>,
     orgId: string,
     ids: readonly string[],
+    /** Where each batch of the group ends in `ids` (SQLite stores each batch's ids apart). */
+    _ends: readonly number[],
   ): Promise<Set<string> | undefined> {
     const inserted = new Set<string>();
     // Key order: concurrent transactions that insert overlapping ids wait on each other instead

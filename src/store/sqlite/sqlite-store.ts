@@ -16,13 +16,13 @@ import type { MonthCalendar } from '../../core/calendar.js';
 import { countsFromDeltas } from '../../core/presence.js';
 import type { Org } from '../../core/types.js';
 import {
+  batchRanges,
   beyondAscii,
   compareText,
-  idRange,
+  type IdRange,
   place,
   type Run,
   type StoredRange,
-  sameLength,
   splitRun,
 } from '../id-ranges.js';
 import { KyselyStore, orgFromRow } from '../kysely-store.js';
@@ -209,21 +209,28 @@ export class SqliteStore extends KyselyStore {
 
   // The hot path, hand-tuned: prepared statements run synchronously on the connection that holds
   // Kysely's open transaction (SQLite has one connection here), so they commit or roll back with it.
-  protected override async insertEvents(_trx: Transaction<Database>, orgId: string, ids: readonly string[]) {
+  protected override async insertEvents(
+    _trx: Transaction<Database>,
+    orgId: string,
+    ids: readonly string[],
+    ends: readonly number[],
+  ) {
     if (ids.length === 0) return undefined;
     const { rangeAt, rangeAfter, insertRange, unfoldRun, clearRun } = this.prepared;
-    const list = JSON.stringify(ids);
-    const ascii = !beyondAscii(list);
-    // Usually the batch's ids are new, of one length, none repeats and they lie beyond every
-    // earlier batch's: they are stored as one run, one row (migration 013). The ranges are
-    // disjoint, so only the last one starting at or below the batch's greatest key can meet it.
-    const range = idRange(ids, ascii);
-    if (range.distinct && sameLength(range.lo, range.hi)) {
+    const batches = ends.length === 1 ? [ids] : ends.map((end, i) => ids.slice(ends[i - 1] ?? 0, end));
+    const lists = batches.map((batch) => JSON.stringify(batch));
+    const ascii = !lists.some(beyondAscii);
+    // Usually each batch's ids are new, of one length, none repeats and they lie beyond every
+    // earlier batch's: each batch is stored as one run, one row (migration 013). The ranges are
+    // disjoint, so only the last one starting at or below a batch's greatest key can meet it.
+    const ranges = batchRanges(batches, ascii);
+    const clear = (range: IdRange) => {
       const below = rangeAt.get(orgId, range.hi) as StoredRange | undefined;
-      if (below === undefined || compareText(below.hi, range.lo) < 0) {
-        insertRange.run(orgId, range.lo, range.hi, list);
-        return undefined;
-      }
+      return below === undefined || compareText(below.hi, range.lo) < 0;
+    };
+    if (ranges?.every(clear)) {
+      for (const range of ranges) insertRange.run(orgId, range.lo, range.hi, lists[range.batch]);
+      return undefined;
     }
     const placed = place(ids, ascii, (key) => ({
       at: rangeAt.get(orgId, key) as StoredRange | undefined,
