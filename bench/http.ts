@@ -2,7 +2,10 @@
  * The HTTP figures (issue 7), against one `seatmeter serve` process on SQLite:
  *
  * - HTTP ingest: 12 clients (`node:http`, kept-alive connections) post batches of 1,000 fresh
- *   events of the call-centre month;
+ *   events of the call-centre month; then, when `wrk` is installed (Debian package `wrk`), the
+ *   same with wrk's 12 connections on two threads (`bench/wrk-ingest.lua`) into a second org. wrk
+ *   is a load generator in C: it leaves the server the CPU that the `node:http` clients take on
+ *   these two cores (the server's thread sat idle about a third of the time with them);
  * - the invite check under load at 5,000 requests/s for 15 s after a 3 s warm-up, with the server's
  *   peak RSS; then the same load on `/healthz`, the floor of this setup (load generator and server
  *   on the same two cores). Each is measured twice:
@@ -15,16 +18,20 @@
  *
  * Usage: `npm run bench:http [-- --quick]`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { startServe } from '../test/support/serve-process.js';
 import { CALL_CENTRE, callCentreEvents, peakRssMiB } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
 const EVENTS = quick ? 100_000 : 500_000;
+/** The events wrk posts: it runs faster, and the run should last a few seconds. */
+const WRK_EVENTS = quick ? 300_000 : 1_500_000;
 const BATCH = 1_000;
 const CLIENTS = 12;
 const RATE = 5_000;
@@ -109,19 +116,13 @@ function post(url: URL, body: string): Promise<{ status: number; text: string }>
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'seatmeter-http-'));
-const server = await startServe(['--db', `sqlite:${join(dir, 'http.db')}`], {
-  SEATMETER_ADMIN_KEY: ADMIN,
-  // The bench measures the server, not the per-key guard.
-  SEATMETER_RATE_LIMIT: '1000000',
-});
-try {
-  const base = server.url;
+/** Creates the call-centre org under `id`: 20,000 licences, so that no alert is raised. */
+async function createOrg(base: string, id: string): Promise<void> {
   const created = await fetch(`${base}/v1/orgs`, {
     method: 'POST',
     headers,
     body: JSON.stringify({
-      id: CALL_CENTRE.orgId,
+      id,
       name: 'Call centre',
       timezone: CALL_CENTRE.timezone,
       counting: { presence: 'activity', aggregation: 'peak' },
@@ -137,13 +138,16 @@ try {
     }),
   });
   if (created.status !== 201) throw new Error(`create org: ${created.status} ${await created.text()}`);
+}
 
-  const events = callCentreEvents(EVENTS);
+/** The first `events` events of the call-centre month as request bodies of `BATCH` events. */
+function batchBodies(events: number): string[] {
+  const all = callCentreEvents(events);
   const bodies: string[] = [];
-  for (let i = 0; i < EVENTS; i += BATCH) {
+  for (let i = 0; i < events; i += BATCH) {
     bodies.push(
       JSON.stringify({
-        events: events.slice(i, i + BATCH).map((e) => ({
+        events: all.slice(i, i + BATCH).map((e) => ({
           id: e.id,
           member: e.member,
           source: e.source,
@@ -152,6 +156,72 @@ try {
       }),
     );
   }
+  return bodies;
+}
+
+/** wrk's script: next to this file under tsx, in `bench/` of the repository when compiled. */
+const WRK_SCRIPT = import.meta.url.endsWith('.js')
+  ? join(import.meta.dirname, '../../../bench/wrk-ingest.lua')
+  : join(import.meta.dirname, 'wrk-ingest.lua');
+const WRK_THREADS = 2;
+
+/**
+ * Posts `bodies` to `path` with wrk (`CLIENTS` connections on two threads, each body once) and
+ * answers the seconds from the first request to the last answer; undefined when wrk is not
+ * installed. The bodies are files first, which wrk's threads read before they start.
+ */
+async function wrkIngest(base: string, path: string, bodies: readonly string[]): Promise<number | undefined> {
+  if (spawnSync('wrk', ['-v']).error !== undefined) return undefined;
+  const folder = join(dir, 'wrk-bodies');
+  mkdirSync(folder);
+  for (const [i, body] of bodies.entries()) {
+    writeFileSync(join(folder, `${String(i).padStart(6, '0')}.json`), body);
+  }
+  // -d only bounds the run: the script says when every body is answered, and wrk is stopped then.
+  const options = ['-t', String(WRK_THREADS), '-c', String(CLIENTS), '-d', '600s', '--timeout', '60s'];
+  const script = [folder, String(bodies.length), String(WRK_THREADS), path, headers.authorization];
+  const child = spawn('wrk', [...options, '-s', WRK_SCRIPT, base, '--', ...script]);
+  child.stdout.resume();
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let start: number | undefined;
+  let answered = 0;
+  let failed = 0;
+  let threadsDone = 0;
+  const other: string[] = [];
+  const seconds = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      const done = /^done (\d+) (\d+)$/.exec(line);
+      if (line === 'start') start ??= performance.now();
+      else if (done === null) other.push(line);
+      else {
+        answered += Number(done[1]);
+        failed += Number(done[2]);
+        if (++threadsDone === WRK_THREADS) resolve((performance.now() - (start as number)) / 1000);
+      }
+    });
+    void exited.then(() =>
+      reject(new Error(`wrk ended before its bodies were answered: ${other.join('\n')}`)),
+    );
+  });
+  child.kill('SIGINT');
+  await exited;
+  if (failed > 0 || answered !== bodies.length) {
+    throw new Error(`wrk: ${answered} of ${bodies.length} batches answered, ${failed} not with 200`);
+  }
+  return seconds;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'seatmeter-http-'));
+const server = await startServe(['--db', `sqlite:${join(dir, 'http.db')}`], {
+  SEATMETER_ADMIN_KEY: ADMIN,
+  // The bench measures the server, not the per-key guard.
+  SEATMETER_RATE_LIMIT: '1000000',
+});
+try {
+  const base = server.url;
+  await createOrg(base, CALL_CENTRE.orgId);
+
+  const bodies = batchBodies(EVENTS);
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -166,6 +236,15 @@ try {
   const ingestSeconds = (performance.now() - t0) / 1000;
   console.log(
     `HTTP ingest (SQLite, batches of ${BATCH}, ${CLIENTS} clients): ${EVENTS} events in ${ingestSeconds.toFixed(2)} s = ${Math.round(EVENTS / ingestSeconds)} events/s`,
+  );
+
+  const wrkOrg = `${CALL_CENTRE.orgId}-wrk`;
+  await createOrg(base, wrkOrg);
+  const wrkSeconds = await wrkIngest(base, `/v1/orgs/${wrkOrg}/events`, batchBodies(WRK_EVENTS));
+  console.log(
+    wrkSeconds === undefined
+      ? 'HTTP ingest with wrk: not run, wrk is not installed (Debian package wrk)'
+      : `HTTP ingest with wrk (SQLite, batches of ${BATCH}, ${CLIENTS} connections on ${WRK_THREADS} threads): ${WRK_EVENTS} events in ${wrkSeconds.toFixed(2)} s = ${Math.round(WRK_EVENTS / wrkSeconds)} events/s`,
   );
 
   const invite = {
