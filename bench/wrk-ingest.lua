@@ -5,11 +5,11 @@
 --
 -- Arguments after `--`: folder, bodies in all, threads, path, authorization header.
 
-local threads = {}
+local threads = 0
 
 function setup(thread)
-  thread:set("index", #threads)
-  table.insert(threads, thread)
+  thread:set("index", threads)
+  threads = threads + 1
 end
 
 function init(args)
