@@ -1,4 +1,4 @@
-import { daysInMonthOf, epochDayOfDate } from '../core/calendar.js';
+import { daysInMonthOf, epochDayFromParts, epochDayOfDate } from '../core/calendar.js';
 import type { FieldIssue } from '../core/errors.js';
 
 /** An activity event that passed validation. */
@@ -48,10 +48,11 @@ export function validateBatch(events: unknown, now: number): BatchResult {
     }
     const e = raw as Record<string, unknown>;
     const before = issues.length;
-    const id = text(e, 'id', true, index, issues);
-    const member = text(e, 'member', false, index, issues);
-    const source = text(e, 'source', true, index, issues);
-    const project = text(e, 'project', false, index, issues);
+    // Named reads: a batch's parsed events share one shape, so each read is a single lookup.
+    const id = text(e.id, 'id', true, index, issues);
+    const member = text(e.member, 'member', false, index, issues);
+    const source = text(e.source, 'source', true, index, issues);
+    const project = text(e.project, 'project', false, index, issues);
     const at = instant(e.occurredAt, now, realDates, index, issues);
     if (issues.length === before) {
       valid[index] = { id: id as string, member, source: source as string, at: at as number, project };
@@ -63,15 +64,14 @@ export function validateBatch(events: unknown, now: number): BatchResult {
 /** `String.prototype.isWellFormed` (Node 20; not yet in TypeScript's ES2023 library). */
 const isWellFormed = (v: string): boolean => (v as string & { isWellFormed(): boolean }).isWellFormed();
 
-/** A string field: absent (or null) is allowed unless required; else 1 to 200 characters. */
+/** A string field's value `v`: absent (or null) is allowed unless required; else 1 to 200 characters. */
 function text(
-  e: Record<string, unknown>,
+  v: unknown,
   field: string,
   required: boolean,
   index: number,
   issues: FieldIssue[],
 ): string | undefined {
-  const v = e[field];
   if (typeof v === 'string' && v.length > 0 && v.length <= MAX_ID) {
     // A lone UTF-16 surrogate cannot be stored (the databases turn it into U+FFFD), so two
     // different ids could come back as one.
@@ -119,6 +119,7 @@ function instant(
 }
 
 const ZERO = 48;
+const MS_PER_DAY = 86_400_000;
 /** The number of the two digits at `i` and `i + 1`, or NaN. */
 function twoDigits(s: string, i: number): number {
   const a = s.charCodeAt(i) - ZERO;
@@ -174,5 +175,11 @@ export function commonInstant(s: string): number | undefined {
     if (!(oh <= 23 && om <= 59) || i + 5 + colon !== n) return undefined;
     offset = (zone === '+' ? 1 : -1) * (oh * 60 + om) * 60_000;
   } else return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset;
+  // Arithmetic rather than `Date.UTC`, which took half of this function's time.
+  return (
+    epochDayFromParts(year, month, day) * MS_PER_DAY +
+    ((hour * 60 + minute) * 60 + second) * 1000 +
+    ms -
+    offset
+  );
 }
