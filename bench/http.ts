@@ -9,9 +9,10 @@
  * - the invite check under load at 5,000 requests/s for 15 s after a 3 s warm-up, with the server's
  *   peak RSS; then the same load on `/healthz`, the floor of this setup (load generator and server
  *   on the same two cores). Each is measured twice:
- *   - paced: an open-loop client sends each request when it is due (evenly spread) and times it
- *     from that moment, so a late send counts against the server (no coordinated omission). This
- *     is the figure the target is about: 5,000 requests/s as they arrive.
+ *   - paced (`bench/paced.ts`): an open-loop client sends each request when it is due (evenly
+ *     spread) and times it from that moment, so a late send counts against the server (no
+ *     coordinated omission). This is the figure the target is about: 5,000 requests/s as they
+ *     arrive.
  *   - `autocannon` at `overallRate` 5,000: its rate is a per-second budget per connection, so each
  *     second's requests go out as fast as the server answers, 50 at a time, and then it waits for
  *     the next second. That measures latency at saturation with 50 requests in flight.
@@ -26,6 +27,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { startServe } from '../test/support/serve-process.js';
+import { type PacedResult, type PacedTarget, pacedRuns } from './paced.js';
 import { CALL_CENTRE, callCentreEvents, peakRssMiB } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
@@ -39,62 +41,8 @@ const SECONDS = quick ? 5 : 15;
 const ADMIN = 'bench';
 const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
 
-/** The paced client's connections: up to 64, kept alive from the warm-up into the measured run. */
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-/**
- * Sends `rate` requests a second, evenly spread, for `seconds`, and times each from the moment it
- * was due to its answer's end.
- */
-async function pacedLoad(
-  target: { url: string; method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
-  rate: number,
-  seconds: number,
-) {
-  const url = new URL(target.url);
-  const total = rate * seconds;
-  const latencies = new Float64Array(total);
-  let sent = 0;
-  let done = 0;
-  let failed = 0;
-  const t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const send = (due: number, n: number) => {
-      const req = httpRequest(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: target.method,
-          headers: target.headers,
-          agent,
-        },
-        (res) => {
-          if (res.statusCode !== 200) failed++;
-          res.resume();
-          res.on('end', () => {
-            latencies[n] = performance.now() - due;
-            if (++done === total) resolve();
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(target.body);
-    };
-    const tick = () => {
-      const dueNow = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000));
-      for (; sent < dueNow; sent++) send(t0 + (sent * 1000) / rate, sent);
-      // Polled, not on a 1 ms timer: a timer fires late, and a late send would count against the
-      // server. The poll costs this process one core, which the single-threaded server leaves.
-      if (sent < total) setImmediate(tick);
-    };
-    tick();
-  });
-  const elapsed = (performance.now() - t0) / 1000;
-  latencies.sort();
-  const at = (q: number) => (latencies[Math.floor(q * (total - 1))] as number).toFixed(2);
-  return { answered: Math.round(total / elapsed), p50: at(0.5), p99: at(0.99), max: at(1), failed };
-}
+/** The ingest clients' connections, kept alive. */
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
 /**
  * One POST on the kept-alive connections. The ingest clients use `node:http` rather than `fetch`:
@@ -255,7 +203,7 @@ try {
   };
   // The floor of this setup: the same load on `/healthz` (no auth, no body, one `select 1`).
   const health = { url: `${base}/healthz`, method: 'GET' as const };
-  const load = (request: typeof invite | typeof health, duration: number) =>
+  const load = (request: PacedTarget, duration: number) =>
     autocannon({ ...request, connections: 50, overallRate: RATE, duration });
   const pid = server.child.pid as number;
   for (const [name, request] of [
@@ -264,8 +212,7 @@ try {
   ] as const) {
     // Steady state: a short run first warms the route up (compiled code, prepared statements),
     // and only the runs after it are measured.
-    await pacedLoad(request, RATE, 3);
-    const paced = await pacedLoad(request, RATE, SECONDS);
+    const [, paced] = (await pacedRuns(request, RATE, [3, SECONDS])) as [PacedResult, PacedResult];
     console.log(
       `${name} at ${RATE} requests/s for ${SECONDS} s, paced: ${paced.answered} requests/s answered, latency p50 ${paced.p50} ms, p99 ${paced.p99} ms, max ${paced.max} ms; non-2xx ${paced.failed}`,
     );
