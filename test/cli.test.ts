@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
+import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore, redactedUrl } from '../src/store/open-store.js';
-import { makeOrg, tieredPlan } from './support/fixtures.js';
+import { makeOrg, perLicensePlan, tieredPlan } from './support/fixtures.js';
 import { CLI, startServe } from './support/serve-process.js';
 import { serveOnSocket } from './support/socket-server.js';
 
@@ -284,6 +285,94 @@ describe('seatmeter import and report', () => {
     const table = await seatmeter(['report', '--org', 'imp', '--month', '2026-09', '--db', `sqlite:${path}`]);
     expect(table.stdout).toContain('imp 2026-09');
     expect(table.stdout).toMatch(/billable\s+5/);
+  });
+});
+
+describe('seatmeter serve --demo', () => {
+  /** What `serve --demo` prints up to its curl line (or its exit), then it is stopped. */
+  const demoLines = (path: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', CLI, 'serve', '--demo', '--port', '0', '--db', `sqlite:${path}`],
+        {
+          env: { ...process.env, SEATMETER_ADMIN_KEY: '' },
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += String(chunk);
+        if (out.includes('dashboard:') && /\ntry: curl[^\n]*\n/.test(out)) child.kill('SIGTERM');
+      });
+      child.on('exit', () => resolve(out));
+      child.on('error', reject);
+      setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
+    });
+
+  it("links the call centre's page when it seeded it, and no org that is not there", async () => {
+    const seeded = await demoLines(join(dir, 'demo-empty.db'));
+    expect(seeded).toContain('created the demo orgs nordic-calls and pixel-apps');
+    // SEATMETER_ADMIN_KEY set empty is not set: the demo's own key is used, and printed.
+    expect(seeded).toContain('operator key: demo-operator-key');
+    expect(seeded).toMatch(/nordic-calls billing page: http:\/\/\S+\/dashboard\/orgs\/nordic-calls\?token=/);
+    expect(seeded).toMatch(/try: curl .*\/v1\/orgs\/nordic-calls\/usage/);
+
+    const path = join(dir, 'demo-other.db');
+    const store = openStore(`sqlite:${path}`);
+    await store.migrate();
+    await store.createOrg(makeOrg({ id: 'theirs' }), Date.now());
+    await store.close();
+    const other = await demoLines(path);
+    expect(other).not.toContain('created the demo orgs');
+    expect(other).not.toContain('nordic-calls');
+    expect(other).toMatch(/try: curl .*\/v1\/orgs\/theirs\/usage/);
+  }, 120_000);
+});
+
+describe('seatmeter report as a table', () => {
+  it("shows an average with two decimals and money in the currency's minor unit, once due months are closed", async () => {
+    const path = join(dir, 'table.db');
+    const store = openStore(`sqlite:${path}`);
+    await store.migrate();
+    const org = await store.createOrg(
+      makeOrg({
+        id: 'kw',
+        counting: { presence: 'activity', aggregation: 'average' },
+        plan: perLicensePlan({ currency: 'KWD' }),
+      }),
+      Date.parse('2026-08-01T00:00:00Z'),
+    );
+    // 2, 3 and 1 members on days 1, 2, 3, ... of September, and one more on the 1st: 61 seat-days.
+    const events = [{ id: 'extra', member: 'x', source: 'calls', occurredAt: '2026-09-01T10:00:00Z' }];
+    for (let d = 1; d <= 30; d++) {
+      for (let m = 0; m < (d % 3) + 1; m++) {
+        events.push({
+          id: `t${d}-${m}`,
+          member: `m${m}`,
+          source: 'calls',
+          occurredAt: `2026-09-${String(d).padStart(2, '0')}T10:00:00Z`,
+        });
+      }
+    }
+    const batch = validateBatch(events, Date.now());
+    if (!batch.ok) throw new Error('bad events');
+    await store.ingest(org, batch.events, Date.now());
+    await store.close();
+    const { stdout } = await seatmeter([
+      'report',
+      '--org',
+      'kw',
+      '--month',
+      '2026-09',
+      '--db',
+      `sqlite:${path}`,
+    ]);
+    // September ended more than autoCloseDays ago: the report closes it, as a server would have.
+    expect(stdout).toMatch(/^kw 2026-09 \(Europe\/Copenhagen, activity \/ average\) closed$/m);
+    expect(stdout).toMatch(/to date +2\.03 \(61\/30\)/);
+    expect(stdout).toMatch(/billable +2\.03\n/);
+    // Five licences at 2.500 KWD: 12.500 KWD, three decimals (fils).
+    expect(stdout).toMatch(/charge +KWD\u00a012\.500 \(5 licences\)/);
   });
 });
 

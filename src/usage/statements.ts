@@ -96,17 +96,20 @@ export async function getStatement(store: Store, org: Org, month: string): Promi
 export async function closeDueMonths(store: Store, now: number): Promise<{ org: string; month: string }[]> {
   const closedNow: { org: string; month: string }[] = [];
   for (const org of await store.listOrgs()) {
-    const due = monthsToAutoClose({
-      zone: org.timezone,
-      createdAt: org.createdAt,
-      autoCloseDays: org.autoCloseDays,
-      now,
-      closed: new Set(await store.closedMonths(org.id)),
-    });
-    for (const month of due) {
-      await closeMonth(store, org, month, now);
-      closedNow.push({ org: org.id, month });
-    }
+    for (const month of await closeDueMonthsOf(store, org, now)) closedNow.push({ org: org.id, month });
   }
   return closedNow;
+}
+
+/** Closes the months of `org` due for automatic closing; answers them. */
+export async function closeDueMonthsOf(store: Store, org: Org, now: number): Promise<string[]> {
+  const due = monthsToAutoClose({
+    zone: org.timezone,
+    createdAt: org.createdAt,
+    autoCloseDays: org.autoCloseDays,
+    now,
+    closed: new Set(await store.closedMonths(org.id)),
+  });
+  for (const month of due) await closeMonth(store, org, month, now);
+  return due;
 }

@@ -1,17 +1,8 @@
+import { money } from '../../src/core/display.js';
 import type { MemberReason } from '../../src/usage/usage-service.js';
 import type { Plan, Usage, UsageState } from './api.js';
 
-/** Money in minor units as the currency shows it: 2500 EUR is €25.00. */
-export function money(minor: number, currency: string): string {
-  const format = new Intl.NumberFormat('en', { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minor / 10 ** digits);
-}
-
-/** A peak is a whole count; an average shows two decimals, also when whole (SPEC.md section 2). */
-export function figure(f: { value: number; numerator: number; denominator: number }): string {
-  return f.denominator === 1 ? String(f.value) : f.value.toFixed(2);
-}
+export { figure, money } from '../../src/core/display.js';
 
 export function explain(f: { numerator: number; denominator: number }): string {
   return f.denominator === 1 ? 'highest daily count' : `${f.numerator} seat-days ÷ ${f.denominator} days`;

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { monthOfInstant } from '../../core/calendar.js';
+import { figure, money } from '../../core/display.js';
+import { closeDueMonthsOf } from '../../usage/statements.js';
 import { getUsage, type Usage } from '../../usage/usage-service.js';
 import { dbOption } from '../db-option.js';
 import { monthOption, withOrg } from '../with-store.js';
-
-const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
 
 /** The usage as a table a person reads in a terminal. */
 export function usageTable(u: Usage): string {
@@ -19,9 +19,9 @@ export function usageTable(u: Usage): string {
     ...u.days.map((d) => `  ${d.date}  ${String(d.count).padStart(6)}`),
     '',
     `  current      ${u.current ?? '-'}`,
-    `  to date      ${u.toDate.value} (${u.toDate.numerator}/${u.toDate.denominator})`,
-    `  projected    ${u.projected.value}`,
-    `  billable     ${u.billable.value}`,
+    `  to date      ${figure(u.toDate)}${u.toDate.denominator === 1 ? '' : ` (${u.toDate.numerator}/${u.toDate.denominator})`}`,
+    `  projected    ${figure(u.projected)}`,
+    `  billable     ${figure(u.billable)}`,
     `  allowance    ${u.allowance ?? 'unlimited'}`,
     `  state        ${u.state}`,
     `  charge       ${money(c.amount, c.currency)} (${plan}${c.overage ? `, overage ${c.overage}` : ''})`,
@@ -39,8 +39,11 @@ export const reportCommand = (): Command =>
     .option('--json', 'print the usage shape of the API')
     .addOption(dbOption())
     .action(async (opts: { org: string; month?: string; json?: boolean; db: string }) => {
-      const usage = await withOrg(opts.db, opts.org, (store, org) => {
+      const usage = await withOrg(opts.db, opts.org, async (store, org) => {
         const now = Date.now();
+        // The months due for automatic closing are closed first, as a running server does on its
+        // timer: the report of a month past its closing day is its statement, whoever asks.
+        await closeDueMonthsOf(store, org, now);
         return getUsage(store, org, opts.month ?? monthOfInstant(now, org.timezone), now);
       });
       console.log(opts.json ? JSON.stringify(usage, null, 2) : usageTable(usage));

@@ -24,7 +24,9 @@ export const serveCommand = (): Command =>
         throw new Error(`--port: not a TCP port: ${opts.port}`);
       const store = openStore(opts.db);
       await store.migrate();
-      const configuredKey = process.env.SEATMETER_ADMIN_KEY;
+      // A variable set empty is one not set.
+      const configuredKey = process.env.SEATMETER_ADMIN_KEY || undefined;
+      const linkSecret = process.env.SEATMETER_LINK_SECRET || undefined;
       let adminKey = configuredKey;
       if (opts.demo) {
         const created = await createDemo(store, Date.now(), { onlyIntoEmpty: true });
@@ -51,7 +53,7 @@ export const serveCommand = (): Command =>
       const app = await buildServer({
         store,
         adminKey,
-        linkSecret: process.env.SEATMETER_LINK_SECRET,
+        linkSecret,
         allowPrivateWebhooks: process.env.SEATMETER_ALLOW_PRIVATE_WEBHOOKS === '1',
         publicUrl: publicUrlEnv(),
         trustProxy: process.env.SEATMETER_TRUST_PROXY === '1',
@@ -68,13 +70,18 @@ export const serveCommand = (): Command =>
         console.log(
           `operator key: ${configuredKey === undefined ? adminKey : 'as set in SEATMETER_ADMIN_KEY'}`,
         );
-        const secret = process.env.SEATMETER_LINK_SECRET ?? adminKey;
-        if (secret) {
+        const secret = linkSecret ?? adminKey;
+        // The demo orgs go only into an empty database: on another, there may be no call centre.
+        const callCentre = await store.getOrg('nordic-calls');
+        if (secret && callCentre) {
           // A day-long signed link to the call centre's billing page, as a vendor's backend would ask for.
           const token = signDashboardToken(secret, 'nordic-calls', Date.now() + 86_400_000);
           console.log(`nordic-calls billing page: ${address}/dashboard/orgs/nordic-calls?token=${token}`);
         }
-        console.log(`try: curl -H "Authorization: Bearer ${shownKey}" ${address}/v1/orgs/nordic-calls/usage`);
+        const curlOrg = callCentre?.id ?? (await store.listOrgs())[0]?.id;
+        if (curlOrg !== undefined) {
+          console.log(`try: curl -H "Authorization: Bearer ${shownKey}" ${address}/v1/orgs/${curlOrg}/usage`);
+        }
       }
       const stop = async () => {
         // Finish in-flight requests, take no new ones, then release the database.

@@ -1,0 +1,20 @@
+/**
+ * Figures as people read them, the same in the terminal (`seatmeter report`) and on the dashboard.
+ */
+
+/** Money in minor units as its currency shows it (ISO 4217 minor digits): 2500 EUR is €25.00, 2500 JPY ¥2,500. */
+export function money(minor: number, currency: string): string {
+  const format = new Intl.NumberFormat('en', { style: 'currency', currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minor / 10 ** digits);
+}
+
+/**
+ * A peak is a whole count; an average shows two decimals, also when whole (SPEC.md section 2),
+ * rounded half up from the exact rational: 2297/31 is 74.10.
+ */
+export function figure(f: { readonly numerator: number; readonly denominator: number }): string {
+  if (f.denominator === 1) return String(f.numerator);
+  const hundredths = Math.floor((f.numerator * 200 + f.denominator) / (2 * f.denominator));
+  return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
+}
