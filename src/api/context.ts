@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Org } from '../core/types.js';
+import type { OffThreadParser } from '../ingest/off-thread-parser.js';
 import type { Store } from '../store/store.js';
 import type { Caller, Scope } from './auth.js';
 
@@ -8,6 +9,8 @@ export interface ApiContext {
   readonly store: Store;
   /** The present instant (epoch ms); tests pass a fixed clock. */
   readonly now: () => number;
+  /** Reads ingest bodies of `minBytes` or more on a worker thread; undefined: all on this one. */
+  readonly offThread: { readonly parser: OffThreadParser; readonly minBytes: number } | undefined;
   /**
    * Authenticates the request and checks it may act on `orgId` (null: operator only) with `scope`.
    * Throws 401, 403 or 404 as SPEC.md section 6 says.

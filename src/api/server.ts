@@ -5,10 +5,12 @@ import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fa
 import { type ZodType, z } from 'zod';
 import { evaluateAlerts } from '../alerts/alerts-service.js';
 import { NotFoundError, SeatmeterError } from '../core/errors.js';
+import { OffThreadParser } from '../ingest/off-thread-parser.js';
 import type { Store } from '../store/store.js';
 import { authenticate, authorize, type Caller } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
+import { jsonBodyReader } from './json-body.js';
 import { DatabaseRateLimitStore } from './rate-limit-store.js';
 import { alertRoutes } from './routes/alerts.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -27,6 +29,13 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** Request bodies above this many bytes answer 413. */
   readonly bodyLimit?: number;
+  /**
+   * Ingest bodies of at least this many bytes are parsed and validated on a worker thread
+   * (`OffThreadParser`; default 32 KiB, about 300 events); `Infinity`: never.
+   */
+  readonly offThreadParseBytes?: number;
+  /** The worker that reads them; by default the server starts its own and stops it on close. */
+  readonly offThreadParser?: OffThreadParser;
   /** Allow webhook URLs on loopback or private networks (env `SEATMETER_ALLOW_PRIVATE_WEBHOOKS=1`). */
   readonly allowPrivateWebhooks?: boolean;
   /** Signs dashboard links; defaults to the operator key. Every instance needs the same one. */
@@ -60,6 +69,8 @@ const OPENAPI = '/v1/openapi.json';
 
 /** The largest request body read (SPEC.md section 6: 16 MiB). */
 export const BODY_LIMIT = 16 * 1024 * 1024;
+/** The default of `ServerOptions.offThreadParseBytes`. */
+export const OFF_THREAD_PARSE_BYTES = 32 * 1024;
 
 /**
  * The HTTP server over a migrated store. Stateless: everything that decides counts lives in the
@@ -84,15 +95,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     };
   });
   app.setErrorHandler(errorHandler(options.onError ?? console.error));
-  // Every body is read as JSON, whatever its Content-Type says (a client that sends JSON as
-  // `text/plain`, the default of `fetch` with a string body, or with no type at all is served the
-  // same), and an empty body is no body: a POST that needs none may still say `application/json`.
-  const json = app.getDefaultJsonParser('error', 'error');
+  const readJson = jsonBodyReader(app);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).trim() === '') done(null, undefined);
-    else json(request, body as string, done);
-  });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) =>
+    readJson(request, body as string, done),
+  );
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       error: { code: 'not_found', message: `no route ${request.method} ${request.url}`, details: [] },
@@ -179,9 +186,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     authorize(caller, orgId, scope);
     return caller;
   };
+  const offThreadBytes = options.offThreadParseBytes ?? OFF_THREAD_PARSE_BYTES;
+  const ownParser = options.offThreadParser === undefined && Number.isFinite(offThreadBytes);
+  const batchParser = ownParser ? new OffThreadParser() : options.offThreadParser;
+  if (ownParser) app.addHook('onClose', async () => batchParser?.close());
   const ctx: ApiContext = {
     store: options.store,
     now,
+    offThread: batchParser && { parser: batchParser, minBytes: offThreadBytes },
     access,
     changed: async (org) => {
       // The change is stored and answered either way; the next change evaluates again.

@@ -1,21 +1,59 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifySchemaCompiler } from 'fastify';
+import { type FastifyPluginAsyncZod, validatorCompiler } from 'fastify-type-provider-zod';
+import type { ZodType } from 'zod';
 import { ValidationError } from '../../core/errors.js';
-import { validateBatch } from '../../ingest/validate-batch.js';
+import { type BatchResult, validateBatch } from '../../ingest/validate-batch.js';
 import type { ApiContext } from '../context.js';
+import { jsonBodyReader } from '../json-body.js';
 import { answers, eventsAnswer } from '../responses.js';
 import { eventsBody, orgParams } from '../schemas.js';
+
+/** A body read and validated on the worker thread: its events are not checked again. */
+class ReadBatch {
+  constructor(readonly batch: BatchResult) {}
+}
+
+/** The route's validators; a body read on the worker thread passes as it is. */
+const validators: FastifySchemaCompiler<ZodType> = (route) => {
+  const check = validatorCompiler(route);
+  return route.httpPart === 'body'
+    ? (data) => (data instanceof ReadBatch ? { value: data } : check(data))
+    : check;
+};
 
 /** `POST /v1/orgs/{org}/events`: a batch validated whole, stored atomically, durable on answer. */
 export const eventRoutes =
   (ctx: ApiContext): FastifyPluginAsyncZod =>
   async (app) => {
+    // This route's own body parser: a large body is parsed and validated on the worker thread
+    // (`OffThreadParser`), and any other, or one that is not an object with an `events` array,
+    // here as every other route does (with the same errors).
+    const readJson = jsonBodyReader(app);
+    const offThread = ctx.offThread;
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+      const bytes = body as Buffer;
+      if (offThread === undefined || bytes.length < offThread.minBytes) {
+        readJson(request, bytes.toString('utf8'), done);
+        return;
+      }
+      void offThread.parser.parse(bytes, ctx.now()).then((batch) => {
+        if (batch === undefined) readJson(request, bytes.toString('utf8'), done);
+        else done(null, new ReadBatch(batch));
+      });
+    });
     app.post(
       '/v1/orgs/:org/events',
-      { schema: { params: orgParams, body: eventsBody, response: answers(eventsAnswer) } },
+      {
+        schema: { params: orgParams, body: eventsBody, response: answers(eventsAnswer) },
+        // Fastify types a route's compiler by the route's whole schema; it is called per part.
+        validatorCompiler: validators as never,
+      },
       async (request) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'ingest');
         const now = ctx.now();
-        const batch = validateBatch(request.body.events, now);
+        const body: unknown = request.body;
+        const batch = body instanceof ReadBatch ? body.batch : validateBatch(request.body.events, now);
         if (!batch.ok) throw new ValidationError(batch.issues);
         const result = await ctx.store.ingest(org, batch.events, now);
         if (result.accepted > 0) await ctx.changed(org);
