@@ -153,6 +153,10 @@ describe('ingest bodies read on the worker thread', () => {
       '',
       '{"events": [], "__proto__": {"polluted": 1}}',
       '{"events": [], "constructor": {"prototype": {"polluted": 1}}}',
+      // The same keys with escaped names, beside valid events and inside one.
+      `{"events": ${JSON.stringify(events(400, 'esc'))}, "\\u005f_proto__": {"x": 1}}`,
+      `{"events": ${JSON.stringify(events(400, 'esc'))}, "\\u0063onstructor": {"prototype": {}}}`,
+      `{"events": [{"id": "e", "source": "calls", "occurredAt": "2026-10-01T10:00:00Z", "\\u005f_proto__": {}}]}`,
       JSON.stringify({ events: Array.from({ length: 10_001 }, () => ({})) }),
     ];
     for (const body of bodies) {
@@ -237,6 +241,24 @@ describe('OffThreadParser', () => {
     await parser.close();
     expect(await waiting).toBeUndefined();
     expect((await parser.parse(body, NOW))?.ok).toBe(true);
+    await parser.close();
+  });
+
+  it('leaves bodies to the main thread when its worker fails, and gives up after three in a row', async () => {
+    const errors: string[] = [];
+    // A heap too small for the worker to start: each one dies.
+    const parser = new OffThreadParser({
+      onError: (error) => errors.push(error.message),
+      resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 },
+    });
+    const body = Buffer.from(JSON.stringify({ events: events(100, 'r') }));
+    for (let i = 0; i < 4; i++) expect(await parser.parse(body, NOW)).toBeUndefined();
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(
+      /^the worker thread that parses ingest bodies failed \(.+\); it is started again/,
+    );
+    expect(errors[2]).toMatch(/every ingest body is read on the main thread from now on$/);
+    expect(parser.answered).toBe(0);
     await parser.close();
   });
 

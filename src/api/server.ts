@@ -188,7 +188,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   };
   const offThreadBytes = options.offThreadParseBytes ?? OFF_THREAD_PARSE_BYTES;
   const ownParser = options.offThreadParser === undefined && Number.isFinite(offThreadBytes);
-  const batchParser = ownParser ? new OffThreadParser() : options.offThreadParser;
+  const batchParser = ownParser
+    ? new OffThreadParser({ onError: options.onError ?? console.error })
+    : options.offThreadParser;
   if (ownParser) app.addHook('onClose', async () => batchParser?.close());
   const ctx: ApiContext = {
     store: options.store,

@@ -10,8 +10,8 @@ describe('figures as people read them', () => {
     expect(figure({ numerator: 0, denominator: 31 })).toBe('0.00');
   });
 
-  it('rounds the exact rational half up, where the float would not', () => {
-    // 1.005 and 2.675 are just below their value as doubles: toFixed(2) gives 1.00 and 2.67.
+  it('rounds the exact rational half up', () => {
+    // 1.005 and 2.675 are just below their value as doubles: their own toFixed(2) gives 1.00 and 2.67.
     expect(figure({ numerator: 201, denominator: 200 })).toBe('1.01');
     expect(figure({ numerator: 107, denominator: 40 })).toBe('2.68');
     expect(figure({ numerator: 2, denominator: 3 })).toBe('0.67');

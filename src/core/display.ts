@@ -1,3 +1,5 @@
+import { toDisplay } from './rational.js';
+
 /**
  * Figures as people read them, the same in the terminal (`seatmeter report`) and on the dashboard.
  */
@@ -11,10 +13,8 @@ export function money(minor: number, currency: string): string {
 
 /**
  * A peak is a whole count; an average shows two decimals, also when whole (SPEC.md section 2),
- * rounded half up from the exact rational: 2297/31 is 74.10.
+ * rounded half up from the exact rational (`toDisplay`): 2297/31 is 74.10.
  */
 export function figure(f: { readonly numerator: number; readonly denominator: number }): string {
-  if (f.denominator === 1) return String(f.numerator);
-  const hundredths = Math.floor((f.numerator * 200 + f.denominator) / (2 * f.denominator));
-  return `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, '0')}`;
+  return f.denominator === 1 ? String(f.numerator) : toDisplay(f).toFixed(2);
 }

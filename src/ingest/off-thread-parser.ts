@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { type PackedBody, unpack } from './packed-batch.js';
 import type { BatchResult } from './validate-batch.js';
 
@@ -26,14 +26,36 @@ export class OffThreadParser {
   /** How many bodies the worker has answered. */
   answered = 0;
 
+  /**
+   * `onError` is told when a worker is lost, and when the parser gives up on workers;
+   * `resourceLimits` bound the worker's heap (see `node:worker_threads`).
+   */
+  constructor(
+    private readonly options: {
+      readonly onError?: (error: Error) => void;
+      readonly resourceLimits?: ResourceLimits;
+    } = {},
+  ) {}
+
+  /** Never rejects: whatever goes wrong with the worker, the body is left to the caller (undefined). */
   async parse(bytes: Uint8Array, now: number): Promise<BatchResult | undefined> {
     if (this.lostInARow >= GIVE_UP) return undefined;
-    const worker = this.started();
+    let worker: Worker;
+    try {
+      worker = this.started();
+    } catch (error) {
+      this.lose(undefined, error);
+      return undefined;
+    }
     const id = this.nextId++;
     const packed = await new Promise<PackedBody>((resolve) => {
       this.pending.set(id, resolve);
-      worker.ref();
-      worker.postMessage({ id, bytes, now });
+      try {
+        worker.ref();
+        worker.postMessage({ id, bytes, now });
+      } catch (error) {
+        this.lose(worker, error);
+      }
     });
     return unpack(packed);
   }
@@ -47,7 +69,7 @@ export class OffThreadParser {
 
   private started(): Worker {
     if (this.worker !== undefined) return this.worker;
-    const worker = startWorker();
+    const worker = startWorker(this.options.resourceLimits);
     // An idle worker does not keep the process alive; one with a body to answer does (`ref`).
     worker.unref();
     worker.on('message', (message: { id: number; packed: PackedBody }) => {
@@ -57,16 +79,26 @@ export class OffThreadParser {
       this.pending.delete(message.id);
       if (this.pending.size === 0) worker.unref();
     });
-    const lost = () => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      this.lostInARow++;
-      this.failPending();
-    };
-    worker.on('error', lost);
-    worker.on('exit', lost);
+    worker.on('error', (error) => this.lose(worker, error));
+    worker.on('exit', (code) => this.lose(worker, new Error(`it exited with code ${code}`)));
     this.worker = worker;
     return worker;
+  }
+
+  /** The worker (undefined: one that could not start) failed; once per worker, not after `close`. */
+  private lose(worker: Worker | undefined, error: unknown): void {
+    if (worker !== undefined && this.worker !== worker) return;
+    this.worker = undefined;
+    this.lostInARow++;
+    this.failPending();
+    const reason = error instanceof Error ? error.message : String(error);
+    const next =
+      this.lostInARow >= GIVE_UP
+        ? 'every ingest body is read on the main thread from now on'
+        : 'it is started again for the next body';
+    this.options.onError?.(
+      new Error(`the worker thread that parses ingest bodies failed (${reason}); ${next}`),
+    );
   }
 
   /** Every body still waiting is read on the main thread instead. */
@@ -82,12 +114,13 @@ const GIVE_UP = 3;
  * The worker, from `parse-worker.js` next to this file; from the TypeScript sources (the tests),
  * through tsx's loader, which worker threads do not take from the parent's `--import`.
  */
-function startWorker(): Worker {
+function startWorker(resourceLimits: ResourceLimits | undefined): Worker {
   const entry = new URL(`./parse-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
-  if (entry.pathname.endsWith('.js')) return new Worker(entry);
+  const limits = resourceLimits ? { resourceLimits } : {};
+  if (entry.pathname.endsWith('.js')) return new Worker(entry, limits);
   const tsx = import.meta.resolve('tsx/esm/api');
   return new Worker(
     `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`,
-    { eval: true },
+    { eval: true, ...limits },
   );
 }

@@ -1,3 +1,4 @@
+import secureJson from 'secure-json-parse';
 import type { FieldIssue } from '../core/errors.js';
 import { type BatchResult, type ValidEvent, validateBatch } from './validate-batch.js';
 
@@ -8,9 +9,9 @@ import { type BatchResult, type ValidEvent, validateBatch } from './validate-bat
  * events (about 100 KB), receiving and rebuilding them took the main thread 35 to 120 µs here,
  * against about 1 ms for `JSON.parse` and validation (BENCHMARKS.md, tenth session).
  *
- * `other`: the body is not JSON, not an object with an `events` array, or holds a key that the
- * JSON parser's prototype-poisoning guard looks at. The main thread then reads it the usual way,
- * so that its errors are the usual ones.
+ * `other`: the body is not JSON, holds a `__proto__` or `constructor` key, or is not an object with
+ * an `events` array. The main thread then reads it the usual way, so that its errors are the usual
+ * ones.
  */
 export type PackedBody =
   | {
@@ -36,15 +37,12 @@ const OTHER: PackedBody = { kind: 'other' };
  * array, `validateBatch` at `now`) and packs the result.
  */
 export function readPackedBody(bytes: Uint8Array, now: number): PackedBody {
-  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  // A leading byte order mark is skipped, as the JSON parser does.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  // The JSON parser rejects bodies with `__proto__` or `constructor.prototype` keys; it scans for
-  // the words first, and so does this.
-  if (text.includes('__proto__') || text.includes('constructor')) return OTHER;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    // As Fastify's JSON parser does: a leading byte order mark skipped, and `__proto__` and
+    // `constructor` keys refused, however their names are escaped.
+    body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch {
     return OTHER;
   }

@@ -8,9 +8,12 @@ import { jsonBodyReader } from '../json-body.js';
 import { answers, eventsAnswer } from '../responses.js';
 import { eventsBody, orgParams } from '../schemas.js';
 
-/** A body read and validated on the worker thread: its events are not checked again. */
+/** A body read and validated on the worker thread at `now`: its events are not checked again. */
 class ReadBatch {
-  constructor(readonly batch: BatchResult) {}
+  constructor(
+    readonly batch: BatchResult,
+    readonly now: number,
+  ) {}
 }
 
 /** The route's validators; a body read on the worker thread passes as it is. */
@@ -37,10 +40,11 @@ export const eventRoutes =
         readJson(request, bytes.toString('utf8'), done);
         return;
       }
-      void offThread.parser.parse(bytes, ctx.now()).then((batch) => {
-        if (batch === undefined) readJson(request, bytes.toString('utf8'), done);
-        else done(null, new ReadBatch(batch));
-      });
+      const now = ctx.now();
+      const inline = () => readJson(request, bytes.toString('utf8'), done);
+      void offThread.parser
+        .parse(bytes, now)
+        .then((batch) => (batch === undefined ? inline() : done(null, new ReadBatch(batch, now))), inline);
     });
     app.post(
       '/v1/orgs/:org/events',
@@ -51,8 +55,9 @@ export const eventRoutes =
       },
       async (request) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'ingest');
-        const now = ctx.now();
         const body: unknown = request.body;
+        // Validated and stored at one instant: the one the worker checked the events against.
+        const now = body instanceof ReadBatch ? body.now : ctx.now();
         const batch = body instanceof ReadBatch ? body.batch : validateBatch(request.body.events, now);
         if (!batch.ok) throw new ValidationError(batch.issues);
         const result = await ctx.store.ingest(org, batch.events, now);
