@@ -38,6 +38,25 @@ for (const make of BACKENDS) {
       await backend.teardown();
     });
 
+    it('creates a project, team or member without a body (curl -X PUT) under its id', async () => {
+      await call('POST', '/v1/orgs', {
+        id: 'bare',
+        name: 'Bare',
+        timezone: 'UTC',
+        plan: perLicensePlan({ licenses: 3 }),
+      });
+      expect((await call('PUT', '/v1/orgs/bare/projects/p1')).json()).toEqual({ id: 'p1', name: 'p1' });
+      expect((await call('PUT', '/v1/orgs/bare/teams/t1')).json()).toEqual({ id: 't1', name: 't1' });
+      const member = await call('PUT', '/v1/orgs/bare/members/m1');
+      expect(member.statusCode).toBe(200);
+      expect(member.json()).toMatchObject({ id: 'm1', kind: 'person' });
+      expect((await call('PUT', '/v1/orgs/bare/members/m2', '')).statusCode).toBe(200);
+      // A body that is there is still checked.
+      const bad = await call('PUT', '/v1/orgs/bare/projects/p1', { name: 7 });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: { details: [{ field: 'name' }] } });
+    });
+
     it('creates projects, teams and members, and appends status', async () => {
       expect((await call('PUT', '/v1/orgs/calls/projects/sales', { name: 'Sales' })).json()).toEqual({
         id: 'sales',

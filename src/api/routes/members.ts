@@ -9,11 +9,12 @@ export const memberRoutes =
   async (app) => {
     app.put(
       '/v1/orgs/:org/projects/:project',
-      { schema: { params: projectParams, body: nameBody, response: answers(namedAnswer) } },
+      // No body creates it under its id, as `{}` does.
+      { schema: { params: projectParams, body: nameBody.nullish(), response: answers(namedAnswer) } },
       async (request) => {
         const { org, project } = request.params;
         await ctx.orgFor(request, org, 'admin');
-        const name = request.body.name ?? project;
+        const name = request.body?.name ?? project;
         await ctx.store.putProject(org, project, name);
         return { id: project, name };
       },
@@ -21,11 +22,11 @@ export const memberRoutes =
 
     app.put(
       '/v1/orgs/:org/teams/:team',
-      { schema: { params: teamParams, body: nameBody, response: answers(namedAnswer) } },
+      { schema: { params: teamParams, body: nameBody.nullish(), response: answers(namedAnswer) } },
       async (request) => {
         const { org, team } = request.params;
         await ctx.orgFor(request, org, 'admin');
-        const name = request.body.name ?? team;
+        const name = request.body?.name ?? team;
         await ctx.store.putTeam(org, team, name);
         return { id: team, name };
       },
@@ -33,11 +34,11 @@ export const memberRoutes =
 
     app.put(
       '/v1/orgs/:org/members/:member',
-      { schema: { params: memberParams, body: memberBody, response: answers(memberAnswer) } },
+      { schema: { params: memberParams, body: memberBody.nullish(), response: answers(memberAnswer) } },
       async (request) => {
         const { org, member } = request.params;
         const found = await ctx.orgFor(request, org, 'admin');
-        const { status, ...fields } = request.body;
+        const { status, ...fields } = request.body ?? {};
         const now = ctx.now();
         let saved = await ctx.store.putMember(org, { id: member, ...definedOnly(fields) }, now);
         if (status !== undefined && status !== saved.status) {
