@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { monthCalendar } from '../src/core/calendar.js';
+import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
 import { openStore, redactedUrl } from '../src/store/open-store.js';
 import { makeOrg, perLicensePlan, tieredPlan } from './support/fixtures.js';
@@ -15,6 +16,14 @@ import { serveOnSocket } from './support/socket-server.js';
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'seatmeter-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A migrated SQLite file under the test folder holding `org`; the store is left open. */
+async function storeWithOrg(file: string, org: Org, createdAt = Date.now()) {
+  const path = join(dir, file);
+  const store = openStore(`sqlite:${path}`);
+  await store.migrate();
+  return { path, store, org: await store.createOrg(org, createdAt) };
+}
 
 const seatmeter = (args: string[], env: Record<string, string> = {}) =>
   run(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env } });
@@ -106,10 +115,10 @@ describe('seatmeter serve', () => {
 
 describe('seatmeter import beside another writer', () => {
   it('waits for the other process instead of failing with database is locked', async () => {
-    const path = join(dir, 'beside.db');
-    const store = openStore(`sqlite:${path}`);
-    await store.migrate();
-    const org = await store.createOrg(makeOrg({ id: 'both', plan: tieredPlan(20) }), Date.now());
+    const { path, store, org } = await storeWithOrg(
+      'beside.db',
+      makeOrg({ id: 'both', plan: tieredPlan(20) }),
+    );
     const file = join(dir, 'beside.ndjson');
     const imported = 60_000;
     writeFileSync(
@@ -156,10 +165,7 @@ describe('seatmeter import beside another writer', () => {
 
 describe('seatmeter import and report', () => {
   it('imports NDJSON and CSV, and report --json prints what the API answers', async () => {
-    const path = join(dir, 'import.db');
-    const store = openStore(`sqlite:${path}`);
-    await store.migrate();
-    await store.createOrg(makeOrg({ id: 'imp', plan: tieredPlan(20) }), Date.now());
+    const { path, store } = await storeWithOrg('import.db', makeOrg({ id: 'imp', plan: tieredPlan(20) }));
     await store.close();
 
     const ndjson = join(dir, 'events.ndjson');
@@ -317,10 +323,7 @@ describe('seatmeter serve --demo', () => {
     expect(seeded).toMatch(/nordic-calls billing page: http:\/\/\S+\/dashboard\/orgs\/nordic-calls\?token=/);
     expect(seeded).toMatch(/try: curl .*\/v1\/orgs\/nordic-calls\/usage/);
 
-    const path = join(dir, 'demo-other.db');
-    const store = openStore(`sqlite:${path}`);
-    await store.migrate();
-    await store.createOrg(makeOrg({ id: 'theirs' }), Date.now());
+    const { path, store } = await storeWithOrg('demo-other.db', makeOrg({ id: 'theirs' }));
     await store.close();
     const other = await demoLines(path);
     expect(other).not.toContain('created the demo orgs');
@@ -331,10 +334,8 @@ describe('seatmeter serve --demo', () => {
 
 describe('seatmeter report as a table', () => {
   it("shows an average with two decimals and money in the currency's minor unit, once due months are closed", async () => {
-    const path = join(dir, 'table.db');
-    const store = openStore(`sqlite:${path}`);
-    await store.migrate();
-    const org = await store.createOrg(
+    const { path, store, org } = await storeWithOrg(
+      'table.db',
       makeOrg({
         id: 'kw',
         counting: { presence: 'activity', aggregation: 'average' },

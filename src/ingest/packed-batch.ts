@@ -56,7 +56,7 @@ export function readPackedBody(bytes: Uint8Array, now: number): PackedBody {
 /** The typed arrays of a packed body, to transfer rather than copy. */
 export function transferables(packed: PackedBody): ArrayBuffer[] {
   return packed.kind === 'events'
-    ? [packed.idEnds.buffer, packed.refs.buffer, packed.at.buffer].map((b) => b as ArrayBuffer)
+    ? ([packed.idEnds.buffer, packed.refs.buffer, packed.at.buffer] as ArrayBuffer[])
     : [];
 }
 

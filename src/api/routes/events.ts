@@ -36,12 +36,12 @@ export const eventRoutes =
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
       const bytes = body as Buffer;
+      const inline = () => readJson(request, bytes.toString('utf8'), done);
       if (offThread === undefined || bytes.length < offThread.minBytes) {
-        readJson(request, bytes.toString('utf8'), done);
+        inline();
         return;
       }
       const now = ctx.now();
-      const inline = () => readJson(request, bytes.toString('utf8'), done);
       void offThread.parser
         .parse(bytes, now)
         .then((batch) => (batch === undefined ? inline() : done(null, new ReadBatch(batch, now))), inline);
@@ -56,9 +56,10 @@ export const eventRoutes =
       async (request) => {
         const { org } = await ctx.orgFor(request, request.params.org, 'ingest');
         const body: unknown = request.body;
+        const read = body instanceof ReadBatch ? body : undefined;
         // Validated and stored at one instant: the one the worker checked the events against.
-        const now = body instanceof ReadBatch ? body.now : ctx.now();
-        const batch = body instanceof ReadBatch ? body.batch : validateBatch(request.body.events, now);
+        const now = read?.now ?? ctx.now();
+        const batch = read?.batch ?? validateBatch(request.body.events, now);
         if (!batch.ok) throw new ValidationError(batch.issues);
         const result = await ctx.store.ingest(org, batch.events, now);
         if (result.accepted > 0) await ctx.changed(org);
