@@ -260,6 +260,32 @@ for (const make of BACKENDS) {
       expect((await store.activityCounts('acme', cal))[2]).toBe(1);
     });
 
+    it('takes up an alias added after batches of an org that had none, and creates each member once', async () => {
+      const at = (day: number, source: string, id: string) => ({
+        id,
+        member: '4711',
+        source,
+        occurredAt: `2026-09-0${day}T10:00:00Z`,
+      });
+      // No alias yet: '4711' is a person of its own.
+      await store.ingest(org, batch([at(3, 'adversus', 'c1')]), NOW);
+      await curtisAlias4711();
+      await store.ingest(org, batch([at(4, 'adversus', 'c2'), at(4, 'calls', 'c3')]), NOW + DAY);
+      await store.ingest(org, batch([at(5, 'calls', 'c4')]), NOW + 2 * DAY);
+      const cal = monthCalendar('2026-09', org.timezone);
+      expect(await store.activityRows('acme', cal)).toEqual([
+        { member: '4711', day: 2, source: 'adversus', events: 1 },
+        { member: '4711', day: 3, source: 'calls', events: 1 },
+        { member: 'curtis', day: 3, source: 'adversus', events: 1 },
+        { member: '4711', day: 4, source: 'calls', events: 1 },
+      ]);
+      expect((await store.getMember('acme', '4711'))?.createdAt).toBe(NOW);
+      expect((await store.statusHistories('acme')).find((h) => h.member === '4711')?.changes).toEqual([
+        { status: 'active', at: NOW },
+      ]);
+      expect(await store.activeAndInvited('acme')).toBe(1);
+    });
+
     it('stores events of a closed month as late without touching its counts', async () => {
       const cal = monthCalendar('2026-08', org.timezone);
       await store.ingest(

@@ -52,6 +52,8 @@ interface IngestBatch {
  * among dozens of HTTP batches, small enough that a group's transaction stays short.
  */
 const GROUP_EVENTS = 50_000;
+/** How many stored member ids a store remembers, across orgs (tens of MB at most). */
+const KNOWN_MEMBERS = 500_000;
 
 /** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -613,8 +615,7 @@ export abstract class KyselyStore implements Store {
       this.db.transaction().execute(async (trx) => {
         await this.batchLock(trx, orgId);
         // The timezone as it stands under the lock: the callers read their org before.
-        const timezone = await orgValue(trx, orgId, 'timezone');
-        const closed = new Set(await closedMonthsOf(trx, orgId));
+        const { timezone, closed, hasAliases } = await this.batchFacts(trx, orgId);
         const known = await this.insertEvents(trx, orgId, ids, ends);
         // Only when some id was known or repeated: which events count. A repeated id inside one
         // batch is a duplicate like a re-sent one, and the first occurrence wins. Members are
@@ -640,7 +641,7 @@ export abstract class KyselyStore implements Store {
           }
           used = [...usedPairs].map((n) => pairs.list[n] as SourcePair);
         }
-        const personsAt = await this.resolveMembers(trx, orgId, used);
+        const personsAt = await this.resolveMembers(trx, orgId, used, hasAliases);
         // Pairs that resolved to one member of one source (an alias and the member's own id) share
         // one activity row: each pair's row is numbered by the first such pair.
         const rowOf = new Int32Array(pairs.list.length);
@@ -769,6 +770,31 @@ export abstract class KyselyStore implements Store {
   /** Taken at the start of a batch's transaction: see `closingMonth` (PostgreSQL locks here). */
   protected async batchLock(_trx: Transaction<Database>, _orgId: string): Promise<void> {}
 
+  /** What a group of batches reads of its org first, under the lock. NotFoundError without the org. */
+  protected async batchFacts(trx: Transaction<Database>, orgId: string): Promise<BatchFacts> {
+    const row = await trx
+      .selectFrom('orgs')
+      .select((eb) => [
+        'timezone',
+        eb.exists(eb.selectFrom('aliases').select('org_id').where('org_id', '=', orgId)).as('has_aliases'),
+      ])
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (row === undefined) throw new NotFoundError('org', orgId);
+    return {
+      timezone: row.timezone,
+      closed: new Set(await closedMonthsOf(trx, orgId)),
+      hasAliases: Boolean(row.has_aliases),
+    };
+  }
+
+  /**
+   * Member ids seen stored, per org. Members are never deleted, so a batch looks up only the
+   * others. Ids are added only when read stored, never when this store inserts them: the insert's
+   * transaction may yet roll back.
+   */
+  private readonly storedMembers = new KnownIds(KNOWN_MEMBERS);
+
   /**
    * `column` is one of `values`, given as one bound array, whatever its length: the statement's
    * text stays the same, and no list of thousands of parameters is built.
@@ -782,22 +808,29 @@ export abstract class KyselyStore implements Store {
    * first pair that names it: when a member id is also a source's name, the first pair decides
    * whether it is a person or the shared member. Answers when each person it created was created.
    */
-  protected async resolveMembers(trx: Db, orgId: string, pairs: SourcePair[]): Promise<number[]> {
+  protected async resolveMembers(
+    trx: Db,
+    orgId: string,
+    pairs: SourcePair[],
+    /** False when the org has no alias at all: none is looked up. */
+    hasAliases: boolean,
+  ): Promise<number[]> {
     const owners = new Map<string, string>();
     const wanted = new Map<string, SourcePair>();
-    for (const p of pairs) wanted.set(ownerKey(p), p);
+    const externalIds = new Set<string>();
+    for (const p of pairs) {
+      wanted.set(ownerKey(p), p);
+      if (p.member !== undefined) externalIds.add(p.member);
+    }
 
     // Look aliases up by external id (one indexed lookup per id) and match the source here: a long
     // OR of (source, id) pairs is far slower on both databases.
-    const externalIds = [
-      ...new Set([...wanted.values()].flatMap((w) => (w.member === undefined ? [] : [w.member]))),
-    ];
-    if (externalIds.length > 0) {
+    if (hasAliases && externalIds.size > 0) {
       const aliases = await trx
         .selectFrom('aliases')
         .select(['source', 'external_id', 'member_id'])
         .where('org_id', '=', orgId)
-        .where(this.anyOf('external_id', externalIds))
+        .where(this.anyOf('external_id', [...externalIds]))
         .execute();
       for (const a of aliases) {
         const key = `${a.source}\u0000${a.external_id}`;
@@ -812,19 +845,21 @@ export abstract class KyselyStore implements Store {
       if (!candidates.has(id))
         candidates.set(id, { kind: w.member === undefined ? 'shared' : 'person', at: w.createdAt });
     }
-    const known = new Set<string>();
-    if (candidates.size > 0) {
+    const unseen = [...candidates.keys()].filter((id) => !this.storedMembers.has(orgId, id));
+    if (unseen.length > 0) {
       const rows = await trx
         .selectFrom('members')
         .select('member_id')
         .where('org_id', '=', orgId)
-        .where(this.anyOf('member_id', [...candidates.keys()]))
+        .where(this.anyOf('member_id', unseen))
         .execute();
-      for (const r of rows) known.add(r.member_id);
+      for (const r of rows) this.storedMembers.add(orgId, r.member_id);
     }
     // In id order, so concurrent batches (other instances) lock new members in the same order; one
     // that another transaction created first is left to it.
-    const created = [...candidates].filter(([id]) => !known.has(id)).sort(([a], [b]) => byText(a, b));
+    const created = [...candidates]
+      .filter(([id]) => !this.storedMembers.has(orgId, id))
+      .sort(([a], [b]) => byText(a, b));
     const inserted = new Set<string>();
     for (const part of chunks(created)) {
       const rows = await trx
@@ -1441,6 +1476,46 @@ async function closedMonthsOf(db: Db, orgId: string): Promise<string[]> {
     .orderBy('month')
     .execute();
   return rows.map((r) => r.month);
+}
+
+/** What a group of batches reads of its org first. */
+export interface BatchFacts {
+  readonly timezone: string;
+  /** The closed months: events on their days are stored as late. */
+  readonly closed: ReadonlySet<string>;
+  /** Whether the org has any alias. */
+  readonly hasAliases: boolean;
+}
+
+/**
+ * Sets of ids per org, `limit` ids at most in all: past it they start over empty (a cache of
+ * facts that never stop being true).
+ */
+class KnownIds {
+  private readonly byOrg = new Map<string, Set<string>>();
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  has(orgId: string, id: string): boolean {
+    return this.byOrg.get(orgId)?.has(id) === true;
+  }
+
+  add(orgId: string, id: string): void {
+    if (this.size >= this.limit) {
+      this.byOrg.clear();
+      this.size = 0;
+    }
+    let ids = this.byOrg.get(orgId);
+    if (ids === undefined) {
+      ids = new Set();
+      this.byOrg.set(orgId, ids);
+    }
+    if (!ids.has(id)) {
+      ids.add(id);
+      this.size++;
+    }
+  }
 }
 
 /** A (source, member) pair of a batch; `memberId` is filled in by `resolveMembers`. */
