@@ -17,13 +17,15 @@ for (const make of BACKENDS) {
     let store: Store;
     let app: FastifyInstance;
     let base = '';
+    // The server's clock: NOW, but for a test that moves it and puts it back.
+    let clock = NOW;
     // Over a real socket: the server listens on a loopback port and the suite speaks HTTP to it.
     const call = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
       http(base, method, url, { headers, payload });
 
     beforeAll(async () => {
       store = await backend.open();
-      app = await buildServer({ store, adminKey: ADMIN, now: () => NOW, checkAnswers: true });
+      app = await buildServer({ store, adminKey: ADMIN, now: () => clock, checkAnswers: true });
       base = await app.listen({ port: 0, host: '127.0.0.1' });
       await call('POST', '/v1/orgs', {
         id: 'calls',
@@ -247,6 +249,46 @@ for (const make of BACKENDS) {
       const open = await call('POST', '/v1/orgs/calls/months/2026-10/close');
       expect(open.statusCode).toBe(409);
       expect(open.json()).toMatchObject({ error: { code: 'month_not_ended' } });
+    });
+
+    it("checks an invite against the seats of the org's local today, a day ahead of UTC or behind it", async () => {
+      const seatsOn = async (orgId: string, at: string) => {
+        clock = Date.parse(at);
+        try {
+          const checked = await call('POST', `/v1/orgs/${orgId}/invites/check`, { email: 'x@y.example' });
+          return (checked.json() as { seats: number }).seats;
+        } finally {
+          clock = NOW;
+        }
+      };
+      const members = async (orgId: string, n: number, occurredAt: string) => {
+        const sent = await call('POST', `/v1/orgs/${orgId}/events`, {
+          events: Array.from({ length: n }, (_, i) => ({
+            id: `${occurredAt}-${i}`,
+            member: `m${i}`,
+            source: 'app',
+            occurredAt,
+          })),
+        });
+        expect(sent.json()).toMatchObject({ accepted: n });
+      };
+      for (const [id, timezone] of [
+        ['kiri', 'Pacific/Kiritimati'],
+        ['la', 'America/Los_Angeles'],
+      ]) {
+        await call('POST', '/v1/orgs', { id, name: id, timezone, plan: tieredPlan(20) });
+      }
+      // UTC+14: at 12:00 UTC on the 20th it is the 21st there.
+      await members('kiri', 1, '2026-10-20T10:00:00+14:00');
+      await members('kiri', 3, '2026-10-21T01:00:00+14:00');
+      expect(await seatsOn('kiri', '2026-10-20T12:00:00Z')).toBe(3);
+      expect(await seatsOn('kiri', '2026-10-20T09:00:00Z')).toBe(1);
+      // UTC-7: at 05:00 UTC on the 20th it is still the 19th there.
+      await members('la', 2, '2026-10-19T20:00:00-07:00');
+      await members('la', 4, '2026-10-20T04:00:00-07:00');
+      expect(await seatsOn('la', '2026-10-20T05:00:00Z')).toBe(2);
+      expect(await seatsOn('la', '2026-10-20T12:00:00Z')).toBe(4);
+      expect(await seatsOn('la', '2026-10-21T05:00:00Z')).toBe(4);
     });
 
     it('decides invites ok, warning, breach and blocked, and refuses a blocked invite with 409', async () => {

@@ -94,6 +94,7 @@ for (const make of BACKENDS) {
       expect(await store.getOrg('acme')).toEqual(changed);
       await expect(store.updateOrg(acme({ id: 'nope' }), NOW)).rejects.toBeInstanceOf(NotFoundError);
       expect(await store.getOrg('nope')).toBeUndefined();
+      expect(await store.inviteView('nope', 20_000)).toBeUndefined();
       expect(await store.ping()).toBe(true);
     });
 
@@ -648,8 +649,10 @@ for (const make of BACKENDS) {
         expect(await store.activeAndInvited(org.id)).toBe(activeAndInvited);
         const counts = await recount();
         const day = round % 14;
-        expect(await store.inviteFacts(org.id, calendar.firstDay + day)).toEqual({
-          seats: counts[day],
+        // No activity before September 1 here: the day before the first is 0.
+        expect(await store.inviteView(org.id, calendar.firstDay + day)).toEqual({
+          org,
+          seatsAround: [counts[day - 1] ?? 0, counts[day], counts[day + 1]],
           activeAndInvited,
         });
       }

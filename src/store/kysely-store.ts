@@ -1,5 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Expression, type Kysely, Migrator, type SqlBool, sql, type Transaction } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  Migrator,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely';
 import { DayMapper, type MonthCalendar, monthOfEpochDay } from '../core/calendar.js';
 import { ConflictError, FairUseCapError, NotFoundError } from '../core/errors.js';
 import type { Plan } from '../core/plans.js';
@@ -27,6 +35,7 @@ import type {
   DeliveryOutcome,
   DeliveryStatus,
   IngestResult,
+  InviteView,
   LateActivity,
   MemberHistory,
   MemberInput,
@@ -1154,21 +1163,25 @@ export abstract class KyselyStore implements Store {
     return Number(row?.active_invited ?? 0);
   }
 
-  async inviteFacts(orgId: string, day: number): Promise<{ seats: number; activeAndInvited: number }> {
+  async inviteView(orgId: string, day: number): Promise<InviteView | undefined> {
+    const seatsOn = (eb: ExpressionBuilder<Database, 'orgs'>, on: number) =>
+      eb.selectFrom('day_seats').select('seats').where('org_id', '=', orgId).where('day', '=', on);
     const row = await this.db
       .selectFrom('orgs')
+      .selectAll()
       .select((eb) => [
-        'active_invited',
-        eb
-          .selectFrom('day_seats')
-          .select('seats')
-          .where('org_id', '=', orgId)
-          .where('day', '=', day)
-          .as('seats'),
+        seatsOn(eb, day - 1).as('seats_before'),
+        seatsOn(eb, day).as('seats_on'),
+        seatsOn(eb, day + 1).as('seats_after'),
       ])
       .where('org_id', '=', orgId)
       .executeTakeFirst();
-    return { seats: Number(row?.seats ?? 0), activeAndInvited: Number(row?.active_invited ?? 0) };
+    if (row === undefined) return undefined;
+    return {
+      org: orgFromRow(row),
+      seatsAround: [Number(row.seats_before ?? 0), Number(row.seats_on ?? 0), Number(row.seats_after ?? 0)],
+      activeAndInvited: Number(row.active_invited),
+    };
   }
 
   async lateActivity(orgId: string, month: string): Promise<LateActivity[]> {

@@ -23,6 +23,14 @@ export interface IngestResult {
   readonly late: number;
 }
 
+/** An org and what its invite check reads (see `Store.inviteView`). */
+export interface InviteView {
+  readonly org: Org;
+  /** The `activity` seats held on the day before, the day, and the day after. */
+  readonly seatsAround: readonly [number, number, number];
+  readonly activeAndInvited: number;
+}
+
 export interface ActivityRow {
   readonly member: string;
   readonly day: number;
@@ -160,10 +168,11 @@ export interface Store {
   /** Members whose current status is `active` or `invited`. */
   activeAndInvited(orgId: string): Promise<number>;
   /**
-   * What an invite check needs, in one read: the `activity` seats held on an epoch day and the
-   * active + invited count.
+   * The org with what an invite check needs, in one read: the `activity` seats held on the epoch
+   * days `day - 1`, `day` and `day + 1`, and the active + invited count. Given the UTC day, the
+   * org's local today is one of the three whatever its timezone. Undefined without the org.
    */
-  inviteFacts(orgId: string, day: number): Promise<{ seats: number; activeAndInvited: number }>;
+  inviteView(orgId: string, day: number): Promise<InviteView | undefined>;
   /**
    * What the usage view reads besides the daily counts, in one read: the active + invited count,
    * the month's late events and its statement when closed.

@@ -29,7 +29,7 @@ import {
 } from '../id-ranges.js';
 import { type BatchFacts, KyselyStore, orgFromRow } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
-import type { Store } from '../store.js';
+import type { InviteView, Store } from '../store.js';
 
 /** How many of Kysely's statements are kept prepared (a store runs a few dozen distinct ones). */
 const STATEMENT_CACHE = 512;
@@ -99,7 +99,7 @@ export class SqliteStore extends KyselyStore {
         statusDeltas: SQLite.Statement;
         batchFacts: SQLite.Statement;
         org: SQLite.Statement;
-        inviteFacts: SQLite.Statement;
+        inviteView: SQLite.Statement;
         raisedAlertKinds: SQLite.Statement;
         monthFacts: SQLite.Statement;
       }
@@ -183,9 +183,11 @@ export class SqliteStore extends KyselyStore {
       ),
       org: reads.prepare('SELECT * FROM orgs WHERE org_id = ?'),
       raisedAlertKinds: reads.prepare('SELECT kind FROM alerts WHERE org_id = ? AND month = ?').pluck(),
-      inviteFacts: reads.prepare(
-        `SELECT o.active_invited AS activeInvited,
-           (SELECT seats FROM day_seats WHERE org_id = o.org_id AND day = ?) AS seats
+      inviteView: reads.prepare(
+        `SELECT o.*,
+           (SELECT seats FROM day_seats WHERE org_id = o.org_id AND day = ?) AS seats_before,
+           (SELECT seats FROM day_seats WHERE org_id = o.org_id AND day = ?) AS seats_on,
+           (SELECT seats FROM day_seats WHERE org_id = o.org_id AND day = ?) AS seats_after
          FROM orgs o WHERE o.org_id = ?`,
       ),
       monthFacts: reads.prepare(
@@ -374,11 +376,22 @@ export class SqliteStore extends KyselyStore {
     return row ? orgFromRow(row) : undefined;
   }
 
-  override async inviteFacts(orgId: string, day: number) {
-    const row = (await this.read(() => this.prepared.inviteFacts.get(day, orgId))) as
-      | { activeInvited: number; seats: number | null }
+  // The invite check runs on every invite screen: one prepared read for the org and its facts.
+  override async inviteView(orgId: string, day: number): Promise<InviteView | undefined> {
+    const row = (await this.read(() => this.prepared.inviteView.get(day - 1, day, day + 1, orgId))) as
+      | (OrgsTable & {
+          active_invited: number;
+          seats_before: number | null;
+          seats_on: number | null;
+          seats_after: number | null;
+        })
       | undefined;
-    return { seats: row?.seats ?? 0, activeAndInvited: row?.activeInvited ?? 0 };
+    if (row === undefined) return undefined;
+    return {
+      org: orgFromRow(row),
+      seatsAround: [row.seats_before ?? 0, row.seats_on ?? 0, row.seats_after ?? 0],
+      activeAndInvited: row.active_invited,
+    };
   }
 
   // Read after every batch, to see whether its alerts are all raised already.
