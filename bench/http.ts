@@ -6,9 +6,9 @@
  *   same with wrk's 12 connections on two threads (`bench/wrk-ingest.lua`) into a second org. wrk
  *   is a load generator in C: it leaves the server the CPU that the `node:http` clients take on
  *   these two cores (the server's thread sat idle about a third of the time with them);
- * - the invite check under load at 5,000 requests/s for 15 s after a 3 s warm-up, with the server's
- *   peak RSS; then the same load on `/healthz`, the floor of this setup (load generator and server
- *   on the same two cores). Each is measured twice:
+ * - the invite check, asked with the org's own read key, under load at 5,000 requests/s for 15 s
+ *   after a 3 s warm-up, with the server's peak RSS; then the same load on `/healthz`, the floor
+ *   of this setup (load generator and server on the same two cores). Each is measured twice:
  *   - paced (`bench/paced.ts`): an open-loop client sends each request when it is due (evenly
  *     spread) and times it from that moment, so a late send counts against the server (no
  *     coordinated omission). This is the figure the target is about: 5,000 requests/s as they
@@ -195,10 +195,18 @@ try {
       : `HTTP ingest with wrk (SQLite, batches of ${BATCH}, ${CLIENTS} connections on ${WRK_THREADS} threads): ${WRK_EVENTS} events in ${wrkSeconds.toFixed(2)} s = ${Math.round(WRK_EVENTS / wrkSeconds)} events/s`,
   );
 
+  // The invite screen asks with the org's own key, as a customer's app does: the key is read too.
+  const keyAnswer = await fetch(`${base}/v1/orgs/${CALL_CENTRE.orgId}/keys`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ scopes: ['read'] }),
+  });
+  if (keyAnswer.status !== 201) throw new Error(`key: ${keyAnswer.status} ${await keyAnswer.text()}`);
+  const { key } = (await keyAnswer.json()) as { key: string };
   const invite = {
     url: `${base}/v1/orgs/${CALL_CENTRE.orgId}/invites/check`,
     method: 'POST' as const,
-    headers,
+    headers: { ...headers, authorization: `Bearer ${key}` },
     body: JSON.stringify({ email: 'new.agent@callcentre.example' }),
   };
   // The floor of this setup: the same load on `/healthz` (no auth, no body, one `select 1`).

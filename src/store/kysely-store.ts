@@ -1435,9 +1435,7 @@ export abstract class KyselyStore implements Store {
       .where('org_id', '=', orgId)
       .where('key_id', '=', keyId)
       .executeTakeFirst();
-    return row
-      ? { keyId: row.key_id, secretHash: row.secret_hash, scopes: JSON.parse(row.scopes) }
-      : undefined;
+    return row ? storedApiKey(row) : undefined;
   }
 
   async monthFacts(orgId: string, month: string) {
@@ -1489,6 +1487,10 @@ async function closedMonthsOf(db: Db, orgId: string): Promise<string[]> {
     .orderBy('month')
     .execute();
   return rows.map((r) => r.month);
+}
+
+export function storedApiKey(row: { key_id: string; secret_hash: string; scopes: string }): StoredApiKey {
+  return { keyId: row.key_id, secretHash: row.secret_hash, scopes: JSON.parse(row.scopes) as string[] };
 }
 
 /** What a group of batches reads of its org first. */

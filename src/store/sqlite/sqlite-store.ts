@@ -27,9 +27,9 @@ import {
   type StoredRange,
   splitRun,
 } from '../id-ranges.js';
-import { type BatchFacts, KyselyStore, orgFromRow } from '../kysely-store.js';
+import { type BatchFacts, KyselyStore, orgFromRow, storedApiKey } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
-import type { InviteView, Store } from '../store.js';
+import type { InviteView, Store, StoredApiKey } from '../store.js';
 
 /** How many of Kysely's statements are kept prepared (a store runs a few dozen distinct ones). */
 const STATEMENT_CACHE = 512;
@@ -101,6 +101,7 @@ export class SqliteStore extends KyselyStore {
         org: SQLite.Statement;
         inviteView: SQLite.Statement;
         raisedAlertKinds: SQLite.Statement;
+        apiKey: SQLite.Statement;
         monthFacts: SQLite.Statement;
       }
     | undefined;
@@ -183,6 +184,9 @@ export class SqliteStore extends KyselyStore {
       ),
       org: reads.prepare('SELECT * FROM orgs WHERE org_id = ?'),
       raisedAlertKinds: reads.prepare('SELECT kind FROM alerts WHERE org_id = ? AND month = ?').pluck(),
+      apiKey: reads.prepare(
+        'SELECT key_id, secret_hash, scopes FROM api_keys WHERE org_id = ? AND key_id = ?',
+      ),
       inviteView: reads.prepare(
         `SELECT o.*,
            (SELECT seats FROM day_seats WHERE org_id = o.org_id AND day = ?) AS seats_before,
@@ -392,6 +396,14 @@ export class SqliteStore extends KyselyStore {
       seatsAround: [row.seats_before ?? 0, row.seats_on ?? 0, row.seats_after ?? 0],
       activeAndInvited: row.active_invited,
     };
+  }
+
+  // Every request with an org key reads its key.
+  override async getApiKey(orgId: string, keyId: string): Promise<StoredApiKey | undefined> {
+    const row = (await this.read(() => this.prepared.apiKey.get(orgId, keyId))) as
+      | { key_id: string; secret_hash: string; scopes: string }
+      | undefined;
+    return row === undefined ? undefined : storedApiKey(row);
   }
 
   // Read after every batch, to see whether its alerts are all raised already.
