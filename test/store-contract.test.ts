@@ -8,6 +8,7 @@ import { ConflictError, FairUseCapError, NotFoundError } from '../src/core/error
 import { dailyCounts, statusAt, statusSeats } from '../src/core/presence.js';
 import type { Org } from '../src/core/types.js';
 import { validateBatch } from '../src/ingest/validate-batch.js';
+import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { closeMonth, getStatement } from '../src/usage/statements.js';
 import { getUsage } from '../src/usage/usage-service.js';
@@ -270,7 +271,18 @@ for (const make of BACKENDS) {
       });
       // No alias yet: '4711' is a person of its own.
       await store.ingest(org, batch([at(3, 'adversus', 'c1')]), NOW);
-      await curtisAlias4711();
+      // Another process (another instance, the CLI) adds the alias: this store learns of it only
+      // from the database.
+      const other = openStore(backend.urlOf(store));
+      try {
+        await other.putMember(
+          'acme',
+          { id: 'curtis', aliases: [{ source: 'adversus', externalId: '4711' }] },
+          NOW,
+        );
+      } finally {
+        await other.close();
+      }
       await store.ingest(org, batch([at(4, 'adversus', 'c2'), at(4, 'calls', 'c3')]), NOW + DAY);
       await store.ingest(org, batch([at(5, 'calls', 'c4')]), NOW + 2 * DAY);
       const cal = monthCalendar('2026-09', org.timezone);
@@ -285,6 +297,31 @@ for (const make of BACKENDS) {
         { status: 'active', at: NOW },
       ]);
       expect(await store.activeAndInvited('acme')).toBe(1);
+    });
+
+    it('creates a member again after the batch that first created it rolled back', async () => {
+      // A trigger fails the batch after its members are written: its transaction rolls back.
+      const refuse =
+        backend.name === 'sqlite'
+          ? `CREATE TRIGGER refuse_boom BEFORE INSERT ON activity_days WHEN NEW.member_id = 'boom'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END`
+          : `CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.member_id = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$;
+             CREATE TRIGGER refuse_boom BEFORE INSERT ON activity_days FOR EACH ROW EXECUTE FUNCTION refuse_boom()`;
+      await backend.runSql(store, refuse);
+      const events = batch([
+        { id: 'r1', member: 'boom', source: 'calls', occurredAt: '2026-09-03T10:00:00Z' },
+      ]);
+      await expect(store.ingest(org, events, NOW)).rejects.toThrow(/refused/);
+      expect(await store.getMember('acme', 'boom')).toBeUndefined();
+      await backend.runSql(
+        store,
+        `DROP TRIGGER refuse_boom${backend.name === 'sqlite' ? '' : ' ON activity_days'}`,
+      );
+      expect(await store.ingest(org, events, NOW + DAY)).toEqual({ accepted: 1, duplicates: 0, late: 0 });
+      expect(await store.getMember('acme', 'boom')).toMatchObject({ status: 'active', createdAt: NOW + DAY });
+      expect(await store.activeAndInvited('acme')).toBe(1);
+      expect((await store.activityCounts('acme', monthCalendar('2026-09', org.timezone)))[2]).toBe(1);
     });
 
     it('stores events of a closed month as late without touching its counts', async () => {

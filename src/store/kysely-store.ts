@@ -61,8 +61,11 @@ interface IngestBatch {
  * among dozens of HTTP batches, small enough that a group's transaction stays short.
  */
 const GROUP_EVENTS = 50_000;
-/** How many stored member ids a store remembers, across orgs (tens of MB at most). */
-const KNOWN_MEMBERS = 500_000;
+/**
+ * How many stored member ids a store remembers, across orgs: a few MB for ids of a few dozen
+ * characters, about 50 MB at most with 200-character ids.
+ */
+const KNOWN_MEMBERS = 200_000;
 
 /** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -854,7 +857,13 @@ export abstract class KyselyStore implements Store {
       if (!candidates.has(id))
         candidates.set(id, { kind: w.member === undefined ? 'shared' : 'person', at: w.createdAt });
     }
-    const unseen = [...candidates.keys()].filter((id) => !this.storedMembers.has(orgId, id));
+    // The cache may start over meanwhile: what this batch found stored is kept here too.
+    const stored = new Set<string>();
+    const unseen = [...candidates.keys()].filter((id) => {
+      if (!this.storedMembers.has(orgId, id)) return true;
+      stored.add(id);
+      return false;
+    });
     if (unseen.length > 0) {
       const rows = await trx
         .selectFrom('members')
@@ -862,13 +871,14 @@ export abstract class KyselyStore implements Store {
         .where('org_id', '=', orgId)
         .where(this.anyOf('member_id', unseen))
         .execute();
-      for (const r of rows) this.storedMembers.add(orgId, r.member_id);
+      for (const r of rows) {
+        stored.add(r.member_id);
+        this.storedMembers.add(orgId, r.member_id);
+      }
     }
     // In id order, so concurrent batches (other instances) lock new members in the same order; one
     // that another transaction created first is left to it.
-    const created = [...candidates]
-      .filter(([id]) => !this.storedMembers.has(orgId, id))
-      .sort(([a], [b]) => byText(a, b));
+    const created = [...candidates].filter(([id]) => !stored.has(id)).sort(([a], [b]) => byText(a, b));
     const inserted = new Set<string>();
     for (const part of chunks(created)) {
       const rows = await trx

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createDatabase, type PostgresServer, startPostgres } from './postgres.js';
@@ -15,6 +17,8 @@ export interface Backend {
   open(): Promise<Store>;
   /** The database URL a store from `open` was opened on, for another process to open. */
   urlOf(store: Store): string;
+  /** Runs SQL on the store's database over a connection of its own, as another program would. */
+  runSql(store: Store, statements: string): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -32,6 +36,14 @@ export function sqliteBackend(): Backend {
       return store;
     },
     urlOf: (store) => urls.get(store) as string,
+    async runSql(store, statements) {
+      const db = new SQLite((urls.get(store) as string).slice('sqlite:'.length));
+      try {
+        db.exec(statements);
+      } finally {
+        db.close();
+      }
+    },
     async teardown() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -53,6 +65,15 @@ export function postgresBackend(): Backend {
       return store;
     },
     urlOf: (store) => urls.get(store) as string,
+    async runSql(store, statements) {
+      const client = new pg.Client({ connectionString: urls.get(store) as string });
+      await client.connect();
+      try {
+        await client.query(statements);
+      } finally {
+        await client.end();
+      }
+    },
     async teardown() {
       await server?.stop();
     },

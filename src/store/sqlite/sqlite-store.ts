@@ -110,7 +110,8 @@ export class SqliteStore extends KyselyStore {
     db: Kysely<Database>,
     private readonly database: SQLite.Database,
     /**
-     * A second connection for the prepared reads (the report, the org, the invite facts). In WAL
+     * A second connection for the prepared reads (the report, the org, the invite view, API keys,
+     * raised alerts). In WAL
      * mode it reads the last committed state while a batch is being written on the first, so its
      * reads need no lock and never see half a batch. None for an in-memory database, which a
      * second connection would not share: reads then take Kysely's connection.
@@ -311,7 +312,8 @@ export class SqliteStore extends KyselyStore {
     }
   }
 
-  // The first read of every group of batches: one statement instead of two.
+  // The first read of every group of batches: one statement instead of two. Prepared on the
+  // writer connection, it runs inside the transaction Kysely holds open there (`trx`).
   protected override async batchFacts(_trx: Transaction<Database>, orgId: string): Promise<BatchFacts> {
     const row = this.prepared.batchFacts.get(orgId) as
       | { timezone: string; hasAliases: number; closed: string }
@@ -406,7 +408,8 @@ export class SqliteStore extends KyselyStore {
     return row === undefined ? undefined : storedApiKey(row);
   }
 
-  // Read after every batch, to see whether its alerts are all raised already.
+  // Read after every change that can raise an alert (events, status changes, invites, plans).
+  // A stale answer costs only work: raising an alert twice stores it once.
   override async raisedAlertKinds(orgId: string, month: string): Promise<AlertKind[]> {
     return (await this.read(() => this.prepared.raisedAlertKinds.all(orgId, month))) as AlertKind[];
   }
