@@ -7,11 +7,13 @@ import {
   dayIndexIn,
   daysInMonth,
   epochDayOfDate,
+  epochDayOfInstant,
   isValidTimezone,
   monthCalendar,
   monthOfInstant,
   nextMonth,
   previousMonth,
+  utcEpochDayOf,
 } from './calendar.js';
 
 const HOUR = 3_600_000;
@@ -80,6 +82,30 @@ describe('calendar', () => {
     expect(dateOfInstant(t, 'UTC')).toBe('2026-08-31');
     expect(monthOfInstant(t, 'Europe/Copenhagen')).toBe('2026-09');
     expect(dateOfInstant(Date.parse('2026-11-01T03:30:00Z'), 'America/New_York')).toBe('2026-10-31');
+  });
+
+  it('puts every local date within a day of the UTC date, from UTC-12 to UTC+14', () => {
+    for (const at of [
+      '2026-10-20T00:00:00Z',
+      '2026-10-20T09:59:59Z',
+      '2026-10-20T12:00:00Z',
+      '2026-10-20T23:59:59Z',
+    ]) {
+      const t = Date.parse(at);
+      const utc = utcEpochDayOf(t);
+      expect(utc).toBe(epochDayOfInstant(t, 'UTC'));
+      const offsets = ['Etc/GMT+12', 'America/Los_Angeles', 'Asia/Kolkata', 'Pacific/Kiritimati'].map(
+        (zone) => epochDayOfInstant(t, zone) - utc,
+      );
+      for (const offset of offsets) expect([-1, 0, 1]).toContain(offset);
+    }
+    // 12:00 UTC is already the next day in Kiritimati (UTC+14); 05:00 UTC still the day before in Los Angeles.
+    expect(epochDayOfInstant(Date.parse('2026-10-20T12:00:00Z'), 'Pacific/Kiritimati')).toBe(
+      utcEpochDayOf(Date.parse('2026-10-20T12:00:00Z')) + 1,
+    );
+    expect(epochDayOfInstant(Date.parse('2026-10-20T05:00:00Z'), 'America/Los_Angeles')).toBe(
+      utcEpochDayOf(Date.parse('2026-10-20T05:00:00Z')) - 1,
+    );
   });
 
   it('maps instants to day indexes on DST days with half-open bounds', () => {

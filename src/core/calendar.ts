@@ -138,6 +138,14 @@ export function startOfEpochDay(epochDay: number, zone: string): number {
   return DateTime.fromObject({ year, month, day }, { zone }).startOf('day').toMillis();
 }
 
+/**
+ * The UTC date, as an epoch day, on which an instant falls. Its local date in any timezone
+ * (offsets from -12 to +14 hours) is this day, the day before or the day after.
+ */
+export function utcEpochDayOf(instantMs: number): number {
+  return Math.floor(instantMs / MS_PER_DAY);
+}
+
 /** The local date, as an epoch day, on which an instant falls in `zone`. */
 export function epochDayOfInstant(instantMs: number, zone: string): number {
   const local = DateTime.fromMillis(instantMs, { zone });

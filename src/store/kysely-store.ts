@@ -829,15 +829,13 @@ export abstract class KyselyStore implements Store {
   ): Promise<number[]> {
     const owners = new Map<string, string>();
     const wanted = new Map<string, SourcePair>();
-    const externalIds = new Set<string>();
-    for (const p of pairs) {
-      wanted.set(ownerKey(p), p);
-      if (p.member !== undefined) externalIds.add(p.member);
-    }
+    for (const p of pairs) wanted.set(ownerKey(p), p);
 
     // Look aliases up by external id (one indexed lookup per id) and match the source here: a long
     // OR of (source, id) pairs is far slower on both databases.
-    if (hasAliases && externalIds.size > 0) {
+    const externalIds = new Set<string>();
+    if (hasAliases) for (const p of pairs) if (p.member !== undefined) externalIds.add(p.member);
+    if (externalIds.size > 0) {
       const aliases = await trx
         .selectFrom('aliases')
         .select(['source', 'external_id', 'member_id'])

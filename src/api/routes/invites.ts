@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { DayMapper, monthOfInstant } from '../../core/calendar.js';
+import { DayMapper, monthOfInstant, utcEpochDayOf } from '../../core/calendar.js';
 import { FairUseCapError, NotFoundError } from '../../core/errors.js';
 import { type InviteCheck, inviteCheck } from '../../core/invite.js';
 import { allowance } from '../../core/plans.js';
@@ -27,8 +27,6 @@ function epochDayNow(now: number, zone: string): number {
   return mapper.epochDayOf(now);
 }
 
-const MS_PER_DAY = 86_400_000;
-
 /**
  * The org and its invite decision from today's seats and the active + invited count, for a
  * caller allowed `scope`. Under `activity` presence the org and both figures come in one read
@@ -44,7 +42,7 @@ async function check(
 ): Promise<{ org: Org; check: InviteCheck }> {
   await ctx.access(request, orgId, scope);
   const now = ctx.now();
-  const utcDay = Math.floor(now / MS_PER_DAY);
+  const utcDay = utcEpochDayOf(now);
   const view = await ctx.store.inviteView(orgId, utcDay);
   if (view === undefined) throw new NotFoundError('org', orgId);
   const { org } = view;
