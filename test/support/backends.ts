@@ -9,17 +9,23 @@ import { createDatabase, type PostgresServer, startPostgres } from './postgres.j
 
 /**
  * The databases every backend-neutral suite runs against: embedded SQLite on a real file and a real
- * PostgreSQL server that the suite starts itself.
+ * PostgreSQL server that the suite starts itself; the storage contract also runs on SQLite in
+ * memory (`memorySqliteBackend`).
  */
 export interface Backend {
   name: string;
   /** A fresh, empty, migrated store. */
   open(): Promise<Store>;
+  /** How others reach a store's database; undefined when only the store can (in memory). */
+  shared?: SharedDatabase;
+  teardown(): Promise<void>;
+}
+
+export interface SharedDatabase {
   /** The database URL a store from `open` was opened on, for another process to open. */
   urlOf(store: Store): string;
   /** Runs SQL on the store's database over a connection of its own, as another program would. */
   runSql(store: Store, statements: string): Promise<void>;
-  teardown(): Promise<void>;
 }
 
 export function sqliteBackend(): Backend {
@@ -35,14 +41,16 @@ export function sqliteBackend(): Backend {
       await store.migrate();
       return store;
     },
-    urlOf: (store) => urls.get(store) as string,
-    async runSql(store, statements) {
-      const db = new SQLite((urls.get(store) as string).slice('sqlite:'.length));
-      try {
-        db.exec(statements);
-      } finally {
-        db.close();
-      }
+    shared: {
+      urlOf: (store) => urls.get(store) as string,
+      async runSql(store, statements) {
+        const db = new SQLite((urls.get(store) as string).slice('sqlite:'.length));
+        try {
+          db.exec(statements);
+        } finally {
+          db.close();
+        }
+      },
     },
     async teardown() {
       rmSync(dir, { recursive: true, force: true });
@@ -64,19 +72,37 @@ export function postgresBackend(): Backend {
       await store.migrate();
       return store;
     },
-    urlOf: (store) => urls.get(store) as string,
-    async runSql(store, statements) {
-      const client = new pg.Client({ connectionString: urls.get(store) as string });
-      await client.connect();
-      try {
-        await client.query(statements);
-      } finally {
-        await client.end();
-      }
+    shared: {
+      urlOf: (store) => urls.get(store) as string,
+      async runSql(store, statements) {
+        const client = new pg.Client({ connectionString: urls.get(store) as string });
+        await client.connect();
+        try {
+          await client.query(statements);
+        } finally {
+          await client.end();
+        }
+      },
     },
     async teardown() {
       await server?.stop();
     },
+  };
+}
+
+/**
+ * SQLite in memory (`sqlite::memory:`): one connection, no reader beside it, so every read the
+ * file-backed store prepares on its reader connection takes the writer's path here instead.
+ */
+export function memorySqliteBackend(): Backend {
+  return {
+    name: 'sqlite in memory',
+    async open() {
+      const store = openStore('sqlite::memory:');
+      await store.migrate();
+      return store;
+    },
+    async teardown() {},
   };
 }
 
