@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/api/server.js';
 import { OffThreadParser } from '../src/ingest/off-thread-parser.js';
 import { pack, unpack } from '../src/ingest/packed-batch.js';
-import { validateBatch } from '../src/ingest/validate-batch.js';
+import { MAX_BATCH, validateBatch } from '../src/ingest/validate-batch.js';
 import type { Store } from '../src/store/store.js';
 import { sqliteBackend } from './support/backends.js';
 import { perLicensePlan } from './support/fixtures.js';
@@ -229,6 +229,30 @@ describe('OffThreadParser', () => {
       expect(await parser.parse(Buffer.from('{"events": '), NOW)).toBeUndefined();
       expect(await parser.parse(Buffer.from('{"events": {}}'), NOW)).toBeUndefined();
       expect(parser.answered).toBe(4);
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it('reads the largest batch, every string at its longest, on its bounded young generation', async () => {
+    const parser = new OffThreadParser();
+    try {
+      const long = (tag: string, i: number) => `${tag}${i}`.padEnd(200, 'x');
+      const body = {
+        events: Array.from({ length: MAX_BATCH }, (_, i) => ({
+          id: long('id', i),
+          member: long('member', i),
+          source: long('source', i % 50),
+          project: long('project', i % 20),
+          occurredAt: '2026-10-19T12:00:00Z',
+        })),
+      };
+      const bytes = Buffer.from(JSON.stringify(body));
+      expect(bytes.length).toBeGreaterThan(6_000_000);
+      const answer = await parser.parse(bytes, NOW);
+      expect(answer?.ok).toBe(true);
+      expect(answer).toEqual(validateBatch(body.events, NOW));
+      expect(parser.answered).toBe(1);
     } finally {
       await parser.close();
     }
