@@ -1,11 +1,14 @@
 /**
  * The HTTP figures (issue 7), against one `seatmeter serve` process on SQLite:
  *
+ * Each figure is the median of `ROUNDS` runs (one with `--quick`), and every run is printed.
+ *
  * - HTTP ingest: 12 clients (`node:http`, kept-alive connections) post batches of 1,000 fresh
- *   events of the call-centre month; then, when `wrk` is installed (Debian package `wrk`), the
- *   same with wrk's 12 connections on two threads (`bench/wrk-ingest.lua`) into a second org. wrk
- *   is a load generator in C: it leaves the server the CPU that the `node:http` clients take on
- *   these two cores (the server's thread sat idle about a third of the time with them);
+ *   events of the call-centre month, each run into an org of its own; then, when `wrk` is
+ *   installed (Debian package `wrk`), the same with wrk's 12 connections on two threads
+ *   (`bench/wrk-ingest.lua`). wrk is a load generator in C: it leaves the server the CPU that the
+ *   `node:http` clients take on these two cores (the server's thread sat idle about a third of
+ *   the time with them);
  * - the invite check, asked with the org's own read key, under load at 5,000 requests/s for 15 s
  *   after a 3 s warm-up, with the server's peak RSS; then the same load on `/healthz`, the floor
  *   of this setup (load generator and server on the same two cores). Each is measured twice:
@@ -28,7 +31,7 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { startServe } from '../test/support/serve-process.js';
 import { type PacedResult, type PacedTarget, pacedRuns } from './paced.js';
-import { CALL_CENTRE, callCentreEvents, peakRssMiB } from './workloads.js';
+import { CALL_CENTRE, callCentreEvents, median, peakRssMiB } from './workloads.js';
 
 const quick = process.argv.includes('--quick');
 const EVENTS = quick ? 100_000 : 500_000;
@@ -38,6 +41,8 @@ const BATCH = 1_000;
 const CLIENTS = 12;
 const RATE = 5_000;
 const SECONDS = quick ? 5 : 15;
+/** Runs per figure: the VM's noisy minutes fall on some runs, and the median is reported. */
+const ROUNDS = quick ? 1 : 3;
 const ADMIN = 'bench';
 const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
 
@@ -62,6 +67,26 @@ function post(url: URL, body: string): Promise<{ status: number; text: string }>
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Posts `bodies` to `url` from `CLIENTS` clients at once; answers the seconds it took. */
+async function clientIngest(url: URL, bodies: readonly string[]): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < bodies.length) {
+        const res = await post(url, bodies[next++] as string);
+        if (res.status !== 200) throw new Error(`ingest: ${res.status} ${res.text}`);
+      }
+    }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+/** Rates as a list: `253,257; 280,669`. */
+function listed(rates: readonly number[]): string {
+  return rates.map((r) => Math.round(r).toLocaleString('en')).join('; ');
 }
 
 /** Creates the call-centre org under `id`: 20,000 licences, so that no alert is raised. */
@@ -113,21 +138,24 @@ const WRK_SCRIPT = import.meta.url.endsWith('.js')
   : join(import.meta.dirname, 'wrk-ingest.lua');
 const WRK_THREADS = 2;
 
-/**
- * Posts `bodies` to `path` with wrk (`CLIENTS` connections on two threads, each body once) and
- * answers the seconds from the first request to the last answer; undefined when wrk is not
- * installed. The bodies are files first, which wrk's threads read before they start.
- */
-async function wrkIngest(base: string, path: string, bodies: readonly string[]): Promise<number | undefined> {
-  if (spawnSync('wrk', ['-v']).error !== undefined) return undefined;
+/** Writes `bodies` as files for wrk, whose threads read them before they start; answers the folder. */
+function wrkBodies(bodies: readonly string[]): string {
   const folder = join(dir, 'wrk-bodies');
   mkdirSync(folder);
   for (const [i, body] of bodies.entries()) {
     writeFileSync(join(folder, `${String(i).padStart(6, '0')}.json`), body);
   }
+  return folder;
+}
+
+/**
+ * Posts the `count` bodies in `folder` to `path` with wrk (`CLIENTS` connections on two threads,
+ * each body once) and answers the seconds from the first request to the last answer.
+ */
+async function wrkIngest(base: string, path: string, folder: string, count: number): Promise<number> {
   // -d only bounds the run: the script says when every body is answered, and wrk is stopped then.
   const options = ['-t', String(WRK_THREADS), '-c', String(CLIENTS), '-d', '600s', '--timeout', '60s'];
-  const script = [folder, String(bodies.length), String(WRK_THREADS), path, headers.authorization];
+  const script = [folder, String(count), String(WRK_THREADS), path, headers.authorization];
   const child = spawn('wrk', [...options, '-s', WRK_SCRIPT, base, '--', ...script]);
   child.stdout.resume();
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -153,8 +181,8 @@ async function wrkIngest(base: string, path: string, bodies: readonly string[]):
   });
   child.kill('SIGINT');
   await exited;
-  if (failed > 0 || answered !== bodies.length) {
-    throw new Error(`wrk: ${answered} of ${bodies.length} batches answered, ${failed} not with 200`);
+  if (failed > 0 || answered !== count) {
+    throw new Error(`wrk: ${answered} of ${count} batches answered, ${failed} not with 200`);
   }
   return seconds;
 }
@@ -167,33 +195,38 @@ const server = await startServe(['--db', `sqlite:${join(dir, 'http.db')}`], {
 });
 try {
   const base = server.url;
-  await createOrg(base, CALL_CENTRE.orgId);
-
+  // Each run posts into an org of its own, so that every event is new.
   const bodies = batchBodies(EVENTS);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++] as string;
-        const res = await post(new URL(`${base}/v1/orgs/${CALL_CENTRE.orgId}/events`), body);
-        if (res.status !== 200) throw new Error(`ingest: ${res.status} ${res.text}`);
-      }
-    }),
-  );
-  const ingestSeconds = (performance.now() - t0) / 1000;
+  const clientRates: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const orgId = round === 0 ? CALL_CENTRE.orgId : `${CALL_CENTRE.orgId}-${round}`;
+    await createOrg(base, orgId);
+    clientRates.push(EVENTS / (await clientIngest(new URL(`${base}/v1/orgs/${orgId}/events`), bodies)));
+  }
   console.log(
-    `HTTP ingest (SQLite, batches of ${BATCH}, ${CLIENTS} clients): ${EVENTS} events in ${ingestSeconds.toFixed(2)} s = ${Math.round(EVENTS / ingestSeconds)} events/s`,
+    `HTTP ingest (SQLite, batches of ${BATCH}, ${CLIENTS} clients, ${EVENTS} events a run): median ${listed([median(clientRates)])} events/s (runs: ${listed(clientRates)})`,
   );
 
-  const wrkOrg = `${CALL_CENTRE.orgId}-wrk`;
-  await createOrg(base, wrkOrg);
-  const wrkSeconds = await wrkIngest(base, `/v1/orgs/${wrkOrg}/events`, batchBodies(WRK_EVENTS));
-  console.log(
-    wrkSeconds === undefined
-      ? 'HTTP ingest with wrk: not run, wrk is not installed (Debian package wrk)'
-      : `HTTP ingest with wrk (SQLite, batches of ${BATCH}, ${CLIENTS} connections on ${WRK_THREADS} threads): ${WRK_EVENTS} events in ${wrkSeconds.toFixed(2)} s = ${Math.round(WRK_EVENTS / wrkSeconds)} events/s`,
-  );
+  if (spawnSync('wrk', ['-v']).error !== undefined) {
+    console.log('HTTP ingest with wrk: not run, wrk is not installed (Debian package wrk)');
+  } else {
+    const wrkBatches = batchBodies(WRK_EVENTS);
+    const folder = wrkBodies(wrkBatches);
+    const wrkRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const orgId = `${CALL_CENTRE.orgId}-wrk-${round}`;
+      await createOrg(base, orgId);
+      wrkRates.push(
+        WRK_EVENTS / (await wrkIngest(base, `/v1/orgs/${orgId}/events`, folder, wrkBatches.length)),
+      );
+    }
+    console.log(
+      `HTTP ingest with wrk (SQLite, batches of ${BATCH}, ${CLIENTS} connections on ${WRK_THREADS} threads, ${WRK_EVENTS} events a run): median ${listed([median(wrkRates)])} events/s (runs: ${listed(wrkRates)})`,
+    );
+  }
+
+  const pid = server.child.pid as number;
+  console.log(`server peak RSS after the ingest runs: ${peakRssMiB(pid).toFixed(0)} MiB`);
 
   // The invite screen asks with the org's own key, as a customer's app does: the key is read too.
   const keyAnswer = await fetch(`${base}/v1/orgs/${CALL_CENTRE.orgId}/keys`, {
@@ -213,23 +246,28 @@ try {
   const health = { url: `${base}/healthz`, method: 'GET' as const };
   const load = (request: PacedTarget, duration: number) =>
     autocannon({ ...request, connections: 50, overallRate: RATE, duration });
-  const pid = server.child.pid as number;
   for (const [name, request] of [
     ['invite check', invite],
     ['/healthz (the floor)', health],
   ] as const) {
     // Steady state: a short run first warms the route up (compiled code, prepared statements),
     // and only the runs after it are measured.
-    const [, paced] = (await pacedRuns(request, RATE, [3, SECONDS])) as [PacedResult, PacedResult];
+    const [, ...paced] = (await pacedRuns(request, RATE, [
+      3,
+      ...Array(ROUNDS).fill(SECONDS),
+    ])) as PacedResult[];
+    // The median over the runs, in ms with two decimals as each run gives them.
+    const ms = (figure: (r: PacedResult) => string) => median(paced.map((r) => Number(figure(r)))).toFixed(2);
+    const answered = Math.round(median(paced.map((r) => r.answered)));
     console.log(
-      `${name} at ${RATE} requests/s for ${SECONDS} s, paced: ${paced.answered} requests/s answered, latency p50 ${paced.p50} ms, p99 ${paced.p99} ms, max ${paced.max} ms; non-2xx ${paced.failed}`,
+      `${name} at ${RATE} requests/s, paced, ${ROUNDS} run(s) of ${SECONDS} s: median ${answered} requests/s answered, latency p50 ${ms((r) => r.p50)} ms, p99 ${ms((r) => r.p99)} ms (runs: ${paced.map((r) => r.p99).join(', ')}), max ${ms((r) => r.max)} ms; non-2xx ${paced.reduce((n, r) => n + r.failed, 0)}`,
     );
     const result = await load(request, SECONDS);
     console.log(
       `${name} at ${RATE} requests/s for ${SECONDS} s, autocannon (per-second bursts): ${Math.round(result.requests.average)} requests/s answered, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; non-2xx ${result.non2xx}, errors ${result.errors}`,
     );
   }
-  console.log(`server peak RSS: ${peakRssMiB(pid).toFixed(0)} MiB`);
+  console.log(`server peak RSS at the end: ${peakRssMiB(pid).toFixed(0)} MiB`);
 } finally {
   agent.destroy();
   await server.stop();
