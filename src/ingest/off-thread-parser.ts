@@ -114,9 +114,9 @@ const GIVE_UP = 3;
 /**
  * The worker holds one body at a time, so a young generation of 8 MB serves it; with V8's
  * defaults its semi-spaces grew to 32 MB. Under 10,000,000 events over HTTP the server's peak RSS
- * was 290 to 295 MiB in four runs with this bound, against 328 to 368 MiB without, at the same
- * rate (BENCHMARKS.md, twelfth session). The old generation is left unbounded: the largest body
- * must still parse.
+ * had a median of 296 MiB in nine runs with this bound (290 to 330), against 333 MiB in seven
+ * without (324 to 368), at the same rate (BENCHMARKS.md, twelfth session). The old generation is
+ * left unbounded: the largest body must still parse.
  */
 const WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
 
