@@ -84,9 +84,23 @@ async function clientIngest(url: URL, bodies: readonly string[]): Promise<number
   return (performance.now() - t0) / 1000;
 }
 
-/** Rates as a list: `253,257; 280,669`. */
-function listed(rates: readonly number[]): string {
-  return rates.map((r) => Math.round(r).toLocaleString('en')).join('; ');
+/**
+ * Runs `ingest` `ROUNDS` times, each into a fresh org (`orgIds` names them), so that every event is
+ * new; `ingest` answers the seconds its `events` took. Answers the median rate and every run's.
+ */
+async function ingestRates(
+  base: string,
+  orgIds: (round: number) => string,
+  events: number,
+  ingest: (path: string) => Promise<number>,
+): Promise<string> {
+  const rates: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await createOrg(base, orgIds(round));
+    rates.push(events / (await ingest(`/v1/orgs/${orgIds(round)}/events`)));
+  }
+  const shown = (rate: number) => Math.round(rate).toLocaleString('en');
+  return `median ${shown(median(rates))} events/s (runs: ${rates.map(shown).join('; ')})`;
 }
 
 /** Creates the call-centre org under `id`: 20,000 licences, so that no alert is raised. */
@@ -195,16 +209,15 @@ const server = await startServe(['--db', `sqlite:${join(dir, 'http.db')}`], {
 });
 try {
   const base = server.url;
-  // Each run posts into an org of its own, so that every event is new.
   const bodies = batchBodies(EVENTS);
-  const clientRates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const orgId = round === 0 ? CALL_CENTRE.orgId : `${CALL_CENTRE.orgId}-${round}`;
-    await createOrg(base, orgId);
-    clientRates.push(EVENTS / (await clientIngest(new URL(`${base}/v1/orgs/${orgId}/events`), bodies)));
-  }
+  const clients = await ingestRates(
+    base,
+    (round) => (round === 0 ? CALL_CENTRE.orgId : `${CALL_CENTRE.orgId}-${round}`),
+    EVENTS,
+    (path) => clientIngest(new URL(`${base}${path}`), bodies),
+  );
   console.log(
-    `HTTP ingest (SQLite, batches of ${BATCH}, ${CLIENTS} clients, ${EVENTS} events a run): median ${listed([median(clientRates)])} events/s (runs: ${listed(clientRates)})`,
+    `HTTP ingest (SQLite, batches of ${BATCH}, ${CLIENTS} clients, ${EVENTS} events a run): ${clients}`,
   );
 
   if (spawnSync('wrk', ['-v']).error !== undefined) {
@@ -212,16 +225,14 @@ try {
   } else {
     const wrkBatches = batchBodies(WRK_EVENTS);
     const folder = wrkBodies(wrkBatches);
-    const wrkRates: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const orgId = `${CALL_CENTRE.orgId}-wrk-${round}`;
-      await createOrg(base, orgId);
-      wrkRates.push(
-        WRK_EVENTS / (await wrkIngest(base, `/v1/orgs/${orgId}/events`, folder, wrkBatches.length)),
-      );
-    }
+    const wrk = await ingestRates(
+      base,
+      (round) => `${CALL_CENTRE.orgId}-wrk-${round}`,
+      WRK_EVENTS,
+      (path) => wrkIngest(base, path, folder, wrkBatches.length),
+    );
     console.log(
-      `HTTP ingest with wrk (SQLite, batches of ${BATCH}, ${CLIENTS} connections on ${WRK_THREADS} threads, ${WRK_EVENTS} events a run): median ${listed([median(wrkRates)])} events/s (runs: ${listed(wrkRates)})`,
+      `HTTP ingest with wrk (SQLite, batches of ${BATCH}, ${CLIENTS} connections on ${WRK_THREADS} threads, ${WRK_EVENTS} events a run): ${wrk}`,
     );
   }
 
