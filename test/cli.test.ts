@@ -2,6 +2,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -111,6 +112,79 @@ describe('seatmeter serve', () => {
     db.close();
     expect(await server.stop()).toBe(0);
   });
+});
+
+describe("seatmeter serve's heap growth", () => {
+  /**
+   * The growing factor V8 applies after each full collection once `serve` is up, as its
+   * `--trace-gc-verbose` prints it ("Limit: old size: ..., new limit: ... (1.5)"). `--gc-global`
+   * makes every collection a full one, so the requests after start show it.
+   */
+  const factorsAfterStart = (nodeFlags: string[], env: Record<string, string>) =>
+    new Promise<{ factors: string[]; stderr: string; code: number | null }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--gc-global',
+          '--trace-gc-verbose',
+          ...nodeFlags,
+          CLI,
+          'serve',
+          '--port',
+          '0',
+          '--db',
+          'sqlite::memory:',
+        ],
+        { env: { ...process.env, ...env } },
+      );
+      const factors: string[] = [];
+      let serving = false;
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += String(chunk);
+      });
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const url = /serving on (\S+)/.exec(line)?.[1];
+        const factor = /\[HeapController\] Limit: .*\((\d+\.\d)\)$/.exec(line)?.[1];
+        if (url !== undefined) {
+          serving = true;
+          void (async () => {
+            // Each answer of the OpenAPI document allocates its text: collections follow.
+            for (let i = 0; i < 1_000 && factors.length < 2; i++) {
+              await (await fetch(`${url}/v1/openapi.json`)).text();
+            }
+            child.kill('SIGTERM');
+          })().catch(reject);
+        } else if (serving && factor !== undefined) factors.push(factor);
+      });
+      child.on('exit', (code) => resolve({ factors, stderr, code }));
+      child.on('error', reject);
+      setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
+    });
+
+  it("is 50 % by default, SEATMETER_HEAP_GROWING_PERCENT sets it, and node's own flag wins", async () => {
+    const byDefault = await factorsAfterStart([], {});
+    expect(byDefault.factors.length).toBeGreaterThan(0);
+    expect(new Set(byDefault.factors)).toEqual(new Set(['1.5']));
+    const configured = await factorsAfterStart([], { SEATMETER_HEAP_GROWING_PERCENT: '70' });
+    expect(configured.factors.length).toBeGreaterThan(0);
+    expect(new Set(configured.factors)).toEqual(new Set(['1.7']));
+    const nodeFlag = await factorsAfterStart(['--heap-growing-percent=30'], {
+      SEATMETER_HEAP_GROWING_PERCENT: '70',
+    });
+    expect(nodeFlag.factors.length).toBeGreaterThan(0);
+    expect(new Set(nodeFlag.factors)).toEqual(new Set(['1.3']));
+  }, 120_000);
+
+  it('refuses a value that is not a percentage, naming the variable', async () => {
+    const failed = await factorsAfterStart([], { SEATMETER_HEAP_GROWING_PERCENT: 'half' });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim()).toBe(
+      'seatmeter: SEATMETER_HEAP_GROWING_PERCENT: not an integer from 0 to 1000: half',
+    );
+  }, 60_000);
 });
 
 describe('seatmeter import beside another writer', () => {
