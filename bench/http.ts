@@ -9,6 +9,8 @@
  *   (`bench/wrk-ingest.lua`). wrk is a load generator in C: it leaves the server the CPU that the
  *   `node:http` clients take on these two cores (the server's thread sat idle about a third of
  *   the time with them);
+ * - with wrk too, the server's peak RSS while it ingests 10,000,000 events (1,000,000 with
+ *   `--quick`): a server of its own, started for that run, so that its peak is that ingest's;
  * - the invite check, asked with the org's own read key, under load at 5,000 requests/s for 15 s
  *   after a 3 s warm-up, with the server's peak RSS; then the same load on `/healthz`, the floor
  *   of this setup (load generator and server on the same two cores). Each is measured twice:
@@ -31,12 +33,21 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { startServe } from '../test/support/serve-process.js';
 import { type PacedResult, type PacedTarget, pacedRuns } from './paced.js';
-import { CALL_CENTRE, callCentreEvents, median, peakRssMiB } from './workloads.js';
+import {
+  type BenchEvent,
+  CALL_CENTRE,
+  callCentreBatches,
+  callCentreEvents,
+  median,
+  peakRssMiB,
+} from './workloads.js';
 
 const quick = process.argv.includes('--quick');
 const EVENTS = quick ? 100_000 : 500_000;
 /** The events wrk posts: it runs faster, and the run should last a few seconds. */
 const WRK_EVENTS = quick ? 300_000 : 1_500_000;
+/** The events of the peak-memory run (issue 7: RSS <= 300 MB while ingesting 10,000,000 events). */
+const MEMORY_EVENTS = quick ? 1_000_000 : 10_000_000;
 const BATCH = 1_000;
 const CLIENTS = 12;
 const RATE = 5_000;
@@ -127,22 +138,22 @@ async function createOrg(base: string, id: string): Promise<void> {
   if (created.status !== 201) throw new Error(`create org: ${created.status} ${await created.text()}`);
 }
 
+/** A request body of call-centre events. */
+const body = (events: readonly BenchEvent[]) =>
+  JSON.stringify({
+    events: events.map((e) => ({
+      id: e.id,
+      member: e.member,
+      source: e.source,
+      occurredAt: new Date(e.at).toISOString(),
+    })),
+  });
+
 /** The first `events` events of the call-centre month as request bodies of `BATCH` events. */
 function batchBodies(events: number): string[] {
   const all = callCentreEvents(events);
   const bodies: string[] = [];
-  for (let i = 0; i < events; i += BATCH) {
-    bodies.push(
-      JSON.stringify({
-        events: all.slice(i, i + BATCH).map((e) => ({
-          id: e.id,
-          member: e.member,
-          source: e.source,
-          occurredAt: new Date(e.at).toISOString(),
-        })),
-      }),
-    );
-  }
+  for (let i = 0; i < events; i += BATCH) bodies.push(body(all.slice(i, i + BATCH)));
   return bodies;
 }
 
@@ -152,14 +163,16 @@ const WRK_SCRIPT = import.meta.url.endsWith('.js')
   : join(import.meta.dirname, 'wrk-ingest.lua');
 const WRK_THREADS = 2;
 
-/** Writes `bodies` as files for wrk, whose threads read them before they start; answers the folder. */
-function wrkBodies(bodies: readonly string[]): string {
-  const folder = join(dir, 'wrk-bodies');
+/**
+ * Writes `bodies` as files for wrk, whose threads read them before they start, into `dir`'s
+ * folder `name`; answers the folder and the number of bodies.
+ */
+function wrkBodies(name: string, bodies: Iterable<string>): { folder: string; count: number } {
+  const folder = join(dir, name);
   mkdirSync(folder);
-  for (const [i, body] of bodies.entries()) {
-    writeFileSync(join(folder, `${String(i).padStart(6, '0')}.json`), body);
-  }
-  return folder;
+  let count = 0;
+  for (const body of bodies) writeFileSync(join(folder, `${String(count++).padStart(6, '0')}.json`), body);
+  return { folder, count };
 }
 
 /**
@@ -201,12 +214,41 @@ async function wrkIngest(base: string, path: string, folder: string, count: numb
   return seconds;
 }
 
+/** A `seatmeter serve` on a fresh SQLite file `file` under `dir`. */
+const serve = (file: string) =>
+  startServe(['--db', `sqlite:${join(dir, file)}`], {
+    SEATMETER_ADMIN_KEY: ADMIN,
+    // The bench measures the server, not the per-key guard.
+    SEATMETER_RATE_LIMIT: '1000000',
+  });
+
+/**
+ * `MEMORY_EVENTS` events with wrk into a server of their own (the bodies written an hour of the
+ * month at a time, never all in this process at once): the rate and the server's peak RSS.
+ */
+async function memoryRun(): Promise<void> {
+  const { folder, count } = wrkBodies(
+    'memory-bodies',
+    (function* () {
+      for (const batch of callCentreBatches(MEMORY_EVENTS, BATCH)) yield body(batch);
+    })(),
+  );
+  const fresh = await serve('memory.db');
+  try {
+    await createOrg(fresh.url, CALL_CENTRE.orgId);
+    const seconds = await wrkIngest(fresh.url, `/v1/orgs/${CALL_CENTRE.orgId}/events`, folder, count);
+    const rss = peakRssMiB(fresh.child.pid as number);
+    console.log(
+      `server peak RSS while ingesting ${MEMORY_EVENTS.toLocaleString('en')} events with wrk (a server of its own): ${rss.toFixed(0)} MiB (${(rss * 1.048576).toFixed(0)} MB), at ${Math.round(MEMORY_EVENTS / seconds).toLocaleString('en')} events/s`,
+    );
+  } finally {
+    await fresh.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'seatmeter-http-'));
-const server = await startServe(['--db', `sqlite:${join(dir, 'http.db')}`], {
-  SEATMETER_ADMIN_KEY: ADMIN,
-  // The bench measures the server, not the per-key guard.
-  SEATMETER_RATE_LIMIT: '1000000',
-});
+const server = await serve('http.db');
 try {
   const base = server.url;
   const bodies = batchBodies(EVENTS);
@@ -223,17 +265,17 @@ try {
   if (spawnSync('wrk', ['-v']).error !== undefined) {
     console.log('HTTP ingest with wrk: not run, wrk is not installed (Debian package wrk)');
   } else {
-    const wrkBatches = batchBodies(WRK_EVENTS);
-    const folder = wrkBodies(wrkBatches);
+    const { folder, count } = wrkBodies('wrk-bodies', batchBodies(WRK_EVENTS));
     const wrk = await ingestRates(
       base,
       (round) => `${CALL_CENTRE.orgId}-wrk-${round}`,
       WRK_EVENTS,
-      (path) => wrkIngest(base, path, folder, wrkBatches.length),
+      (path) => wrkIngest(base, path, folder, count),
     );
     console.log(
       `HTTP ingest with wrk (SQLite, batches of ${BATCH}, ${CLIENTS} connections on ${WRK_THREADS} threads, ${WRK_EVENTS} events a run): ${wrk}`,
     );
+    await memoryRun();
   }
 
   const pid = server.child.pid as number;
