@@ -47,9 +47,9 @@ export const serveCommand = (): Command =>
         store,
         smtpUrl: process.env.SEATMETER_SMTP_URL,
         mailFrom: process.env.SEATMETER_MAIL_FROM,
-        retry: { baseMs: positiveEnv('SEATMETER_RETRY_BASE_MS', 30_000) },
-        pollMs: positiveEnv('SEATMETER_OUTBOX_POLL_MS', 1_000),
-        leaseMs: positiveEnv('SEATMETER_OUTBOX_LEASE_MS', 60_000),
+        retry: { baseMs: integerEnv('SEATMETER_RETRY_BASE_MS', 30_000) },
+        pollMs: integerEnv('SEATMETER_OUTBOX_POLL_MS', 1_000),
+        leaseMs: integerEnv('SEATMETER_OUTBOX_LEASE_MS', 60_000),
         onError: reportError,
       });
       const app = await buildServer({
@@ -59,7 +59,7 @@ export const serveCommand = (): Command =>
         allowPrivateWebhooks: process.env.SEATMETER_ALLOW_PRIVATE_WEBHOOKS === '1',
         publicUrl: publicUrlEnv(),
         trustProxy: process.env.SEATMETER_TRUST_PROXY === '1',
-        rateLimitPerSecond: positiveEnv('SEATMETER_RATE_LIMIT', 5_000),
+        rateLimitPerSecond: integerEnv('SEATMETER_RATE_LIMIT', 5_000),
         onAlertsRaised: () => background.outbox.kick(),
         onError: reportError,
       });
@@ -113,20 +113,25 @@ const HEAP_GROWING_PERCENT = 50;
  */
 function boundHeapGrowth(): void {
   if (process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return;
-  const raw = process.env.SEATMETER_HEAP_GROWING_PERCENT;
-  const percent = raw === undefined || raw === '' ? HEAP_GROWING_PERCENT : Number(raw);
-  if (!Number.isInteger(percent) || percent < 0 || percent > 1_000) {
-    throw new Error(`SEATMETER_HEAP_GROWING_PERCENT: not an integer from 0 to 1000: ${raw}`);
-  }
+  const percent = integerEnv('SEATMETER_HEAP_GROWING_PERCENT', HEAP_GROWING_PERCENT, [0, 1_000]);
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
-/** A positive integer from the environment, or the default; a bad value stops the server. */
-function positiveEnv(name: string, fallback: number): number {
+/**
+ * An integer from the environment within `[min, max]` (by default a positive one), or the default;
+ * a bad value stops the server.
+ */
+function integerEnv(name: string, fallback: number, [min, max] = [1, Number.MAX_SAFE_INTEGER]): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: not a positive integer: ${raw}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const wanted =
+      min === 1 && max === Number.MAX_SAFE_INTEGER
+        ? 'a positive integer'
+        : `an integer from ${min} to ${max}`;
+    throw new Error(`${name}: not ${wanted}: ${raw}`);
+  }
   return n;
 }
 
