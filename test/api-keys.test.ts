@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newApiKey, StoredKeys } from '../src/api/auth.js';
 import type { Store } from '../src/store/store.js';
 import { BACKENDS } from './support/backends.js';
 import { perLicensePlan } from './support/fixtures.js';
@@ -103,6 +104,48 @@ for (const make of BACKENDS) {
       expect((await admin('POST', '/v1/orgs/alpha/events', { events: [] })).statusCode).toBe(200);
       expect((await admin('GET', '/v1/orgs/beta')).statusCode).toBe(404);
       expect((await admin('GET', '/v1/orgs')).statusCode).toBe(403);
+    });
+
+    it('reads each stored key once, keeps only keys found, and the most recently used', async () => {
+      const asked: string[] = [];
+      const kept = new StoredKeys(
+        {
+          getApiKey: (orgId, keyId) => {
+            asked.push(keyId);
+            return store.getApiKey(orgId, keyId);
+          },
+        },
+        2,
+      );
+      const made = [];
+      for (let i = 0; i < 3; i++) {
+        const { stored } = newApiKey('beta', ['read']);
+        await store.saveApiKey('beta', stored, NOW);
+        made.push(stored);
+      }
+      const [a, b, c] = made.map((key) => key.keyId) as [string, string, string];
+      expect(await kept.get('beta', a)).toEqual(made[0]);
+      expect(await kept.get('beta', a)).toEqual(made[0]);
+      expect(await kept.get('beta', '0123456789abcdef')).toBeUndefined();
+      expect(await kept.get('beta', '0123456789abcdef')).toBeUndefined();
+      expect(await kept.get('alpha', a)).toBeUndefined();
+      expect(asked).toEqual([a, '0123456789abcdef', '0123456789abcdef', a]);
+      // Two keys fit: using a again makes b the least recently used, which c pushes out.
+      await kept.get('beta', b);
+      await kept.get('beta', a);
+      await kept.get('beta', c);
+      asked.length = 0;
+      for (const keyId of [a, c, b]) await kept.get('beta', keyId);
+      expect(asked).toEqual([b]);
+    });
+
+    it('checks the secret of a key it has read before', async () => {
+      const admin = as(keys.alphaAdmin as string);
+      expect((await admin('GET', '/v1/orgs/alpha')).statusCode).toBe(200);
+      const [prefix, keyId, secret] = (keys.alphaAdmin as string).split('.') as [string, string, string];
+      const forged = `${prefix}.${keyId}.${[...secret].reverse().join('')}`;
+      expect((await as(forged)('GET', '/v1/orgs/alpha')).statusCode).toBe(401);
+      expect((await admin('GET', '/v1/orgs/alpha')).statusCode).toBe(200);
     });
 
     it('checks the key before the request: 401 without one, 404 for another org, then 400', async () => {

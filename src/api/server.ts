@@ -7,7 +7,7 @@ import { evaluateAlerts } from '../alerts/alerts-service.js';
 import { NotFoundError, SeatmeterError } from '../core/errors.js';
 import { OffThreadParser } from '../ingest/off-thread-parser.js';
 import type { Store } from '../store/store.js';
-import { authenticate, authorize, type Caller } from './auth.js';
+import { authenticate, authorize, type Caller, StoredKeys } from './auth.js';
 import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
 import { jsonBodyReader } from './json-body.js';
@@ -146,12 +146,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // without a valid key answers 401, and an org key asking for another org's resources 404, whatever
   // else is wrong with it.
   const callers = new WeakMap<FastifyRequest, Caller>();
+  const keys = new StoredKeys(options.store);
   const callerOf = async (request: FastifyRequest): Promise<Caller> => {
     let caller = callers.get(request);
     if (caller === undefined) {
       caller = await authenticate(request, {
         adminKey: options.adminKey,
-        store: options.store,
+        keys,
         linkSecret: options.linkSecret ?? options.adminKey,
         now,
       });
