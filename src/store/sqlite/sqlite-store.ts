@@ -30,6 +30,7 @@ import {
 import { type BatchFacts, KyselyStore, orgFromRow, storedApiKey } from '../kysely-store.js';
 import type { Database, OrgsTable } from '../schema.js';
 import type { InviteView, Store, StoredApiKey } from '../store.js';
+import { ReadSnapshots } from './read-snapshots.js';
 
 /** How many of Kysely's statements are kept prepared (a store runs a few dozen distinct ones). */
 const STATEMENT_CACHE = 512;
@@ -38,9 +39,11 @@ const STATEMENT_CACHE = 512;
  * The database as Kysely sees it, with its prepared statements kept by SQL text. Kysely prepares
  * each query it runs, and on a small query (an org, an API key) preparing costs more than running
  * it. A cached statement is never used by two queries at once: Kysely runs one query (or stream)
- * at a time on its one SQLite connection.
+ * at a time on its one SQLite connection. Kysely runs each statement as soon as it is prepared, so
+ * `beforeWrite` is called just before every statement that writes or begins or ends a transaction
+ * (every write is in one).
  */
-function cachingStatements(database: SQLite.Database) {
+function cachingStatements(database: SQLite.Database, beforeWrite: () => void) {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => database.close(),
@@ -51,6 +54,7 @@ function cachingStatements(database: SQLite.Database) {
         if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
         cache.set(sql, statement);
       }
+      if (!statement.reader || !statement.readonly) beforeWrite();
       return statement;
     },
   };
@@ -111,12 +115,12 @@ export class SqliteStore extends KyselyStore {
     private readonly database: SQLite.Database,
     /**
      * A second connection for the prepared reads (the report, the org, the invite view, API keys,
-     * raised alerts). In WAL
+     * raised alerts), in snapshots of one turn of the event loop (`ReadSnapshots`). In WAL
      * mode it reads the last committed state while a batch is being written on the first, so its
      * reads need no lock and never see half a batch. None for an in-memory database, which a
      * second connection would not share: reads then take Kysely's connection.
      */
-    private readonly reader: SQLite.Database | undefined,
+    private readonly reader: ReadSnapshots | undefined,
     readonly path: string,
   ) {
     super(db);
@@ -133,7 +137,7 @@ export class SqliteStore extends KyselyStore {
    * one per row.
    */
   private get prepared() {
-    const reads = this.reader ?? this.database;
+    const reads = this.reader?.connection ?? this.database;
     const insertEventIds = `INSERT INTO events (org_id, event_id) SELECT ?, value FROM json_each(?) WHERE true
       ON CONFLICT (org_id, event_id) DO NOTHING`;
     this.statements ??= {
@@ -350,7 +354,7 @@ export class SqliteStore extends KyselyStore {
    * transaction.
    */
   private async read<T>(read: () => T): Promise<T> {
-    if (this.reader !== undefined) return read();
+    if (this.reader !== undefined) return this.reader.read(read);
     return this.db.connection().execute(async () => read());
   }
 
@@ -434,14 +438,17 @@ export class SqliteStore extends KyselyStore {
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const kysely = new Kysely<Database>({
-      dialect: new WritingSqliteDialect({ database: cachingStatements(database) }),
-    });
-    let reader: SQLite.Database | undefined;
+    let reader: ReadSnapshots | undefined;
     if (path !== ':memory:') {
-      reader = new SQLite(path);
-      reader.pragma('busy_timeout = 5000');
+      const connection = new SQLite(path);
+      connection.pragma('busy_timeout = 5000');
+      reader = new ReadSnapshots(connection);
     }
+    const kysely = new Kysely<Database>({
+      dialect: new WritingSqliteDialect({
+        database: cachingStatements(database, () => reader?.end()),
+      }),
+    });
     return new SqliteStore(kysely, database, reader, path);
   }
 }
