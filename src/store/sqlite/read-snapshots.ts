@@ -9,9 +9,9 @@ import type SQLite from 'better-sqlite3';
  * many requests in one turn, so each read gets cheaper just when it counts.
  *
  * Reads must still see every write of this process that committed before them, and must not hold
- * the write-ahead log while it is checkpointed: the writer connection ends the snapshot before
- * each statement that writes or ends a transaction (`cachingStatements`). Another process's commit
- * is seen from the next turn on.
+ * the write-ahead log while a commit checkpoints it: the writer connection ends the snapshot
+ * before each statement that writes or begins or ends a transaction (`cachingStatements`).
+ * Another process's commit is seen from the next turn on.
  */
 export class ReadSnapshots {
   private inSnapshot = false;
