@@ -115,7 +115,7 @@ export class SqliteStore extends KyselyStore {
     private readonly database: SQLite.Database,
     /**
      * A second connection for the prepared reads (the report, the org, the invite view, API keys,
-     * raised alerts), in snapshots of one turn of the event loop (`ReadSnapshots`). In WAL
+     * raised alerts), in snapshots shared for a millisecond (`ReadSnapshots`). In WAL
      * mode it reads the last committed state while a batch is being written on the first, so its
      * reads need no lock and never see half a batch. None for an in-memory database, which a
      * second connection would not share: reads then take Kysely's connection.
