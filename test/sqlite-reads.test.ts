@@ -16,7 +16,6 @@ const dir = mkdtempSync(join(tmpdir(), 'seatmeter-reads-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const org = makeOrg();
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const events = (from: number, n: number) => {
   const valid = validateBatch(
     Array.from({ length: n }, (_, i) => ({
@@ -43,7 +42,6 @@ async function onStore(
   const other = new SQLite(path);
   other.pragma('busy_timeout = 5000');
   try {
-    await nextTurn();
     await test(store, other, path);
   } finally {
     other.close();

@@ -19,6 +19,12 @@ const SNAPSHOT_MS = 1;
  */
 export class ReadSnapshots {
   private inSnapshot = false;
+  /**
+   * The timer that ends the snapshot, one at a time: when a write ends a snapshot early, the next
+   * one ends with the same timer (sooner, then), so reads between frequent writes do not each
+   * start a timer.
+   */
+  private timer: NodeJS.Timeout | undefined;
   private readonly begin: SQLite.Statement;
   private readonly commit: SQLite.Statement;
 
@@ -32,7 +38,7 @@ export class ReadSnapshots {
     if (!this.inSnapshot) {
       this.begin.run();
       this.inSnapshot = true;
-      setTimeout(this.end, SNAPSHOT_MS).unref();
+      this.timer ??= setTimeout(this.expire, SNAPSHOT_MS).unref();
     }
     return read();
   }
@@ -44,7 +50,13 @@ export class ReadSnapshots {
     if (this.connection.open) this.commit.run();
   };
 
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    this.end();
+  };
+
   close(): void {
+    clearTimeout(this.timer);
     this.end();
     this.connection.close();
   }

@@ -349,9 +349,9 @@ export class SqliteStore extends KyselyStore {
   }
 
   /**
-   * Runs a prepared read: on the reader connection at once, or (in memory) holding Kysely's
-   * connection, so that it never sees a batch another request has half written in its open
-   * transaction.
+   * Runs a prepared read: on the reader connection in its current snapshot, or (in memory)
+   * holding Kysely's connection, so that it never sees a batch another request has half written in
+   * its open transaction.
    */
   private async read<T>(read: () => T): Promise<T> {
     if (this.reader !== undefined) return this.reader.read(read);
